@@ -1,0 +1,310 @@
+"""The local console: the bot's commands as text lines, on the same services and database.
+
+A newcomer can take the whole course with no Discord account::
+
+    /lesson            read the next snippet (then `n` for next, `p` for previous, `done`)
+    /quiz tokens 5     a quiz; answer with the choice letter, `t`/`f`, or a number
+    /progress          completion, accuracy, streak
+
+When standard input is not a terminal, commands are read line by line and the console exits 0
+at the end of the input, so it can be scripted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.app import AppContext, build_app
+from bot.content.model import QuestionKind
+from bot.errors import TutorError
+from bot.services.course import Page
+from bot.services.quiz import AnswerResult, QuestionView, parse_number
+from bot.settings import Settings
+
+LETTERS = "abcdefghij"
+HELP = """\
+Commands (the same as the Discord bot's):
+  /course                      every lesson with your progress marks
+  /lesson [name]               the next snippet, or a lesson by number, id or title
+    n | next, p | prev, done   move through the lesson, mark it done
+  /quiz [lesson] [questions]   a quiz (answer with a letter, t/f, or a number)
+  /progress                    completion, accuracy per lesson, streak
+  /leaderboard [week|all]      top learners
+  /settings timezone <zone>    your time zone for streaks, e.g. Europe/Berlin
+  /ask <question>              ask about the course (answers cite the lessons)
+  /help                        this list
+  /quit                        leave (Ctrl-D works too)"""
+
+
+def _bar(done: int, total: int, width: int = 10) -> str:
+    filled = round(width * done / total) if total else 0
+    return "#" * filled + "." * (width - filled)
+
+
+def render_page(page: Page) -> str:
+    """A snippet as plain text."""
+    header = f"{page.lesson.label}  [{page.index + 1}/{page.total}]"
+    hints = []
+    if page.has_previous:
+        hints.append("p = previous")
+    hints.append("n = next" if page.has_next else "n = next lesson" if page.next_lesson else "")
+    hints.append("done = mark lesson done")
+    hints.append("/quiz = test yourself")
+    footer = "  ".join(h for h in hints if h)
+    return f"{header}\n## {page.snippet.title}\n\n{page.snippet.body}\n\n({footer})"
+
+
+def render_question(view: QuestionView) -> str:
+    """A quiz question with lettered choices."""
+    lines = [f"Question {view.number}/{view.total}: {view.question.prompt}"]
+    if view.question.kind is QuestionKind.NUMERIC:
+        unit = f" ({view.question.unit})" if view.question.unit else ""
+        lines.append(f"Type a number{unit}.")
+    elif view.question.kind is QuestionKind.TRUE_FALSE:
+        lines.append("  t) True\n  f) False")
+    else:
+        lines += [f"  {LETTERS[i]}) {choice.text}" for i, choice in enumerate(view.choices)]
+    return "\n".join(lines)
+
+
+def render_result(result: AnswerResult) -> str:
+    """Verdict, explanation and where to read more."""
+    if result.already_answered:
+        verdict = f"You already answered this one: {result.given}."
+    else:
+        verdict = "Right!" if result.correct else f"Not quite. The answer is: {result.question.answer_text}."
+    lines = [verdict, result.question.explanation]
+    if result.lesson and result.snippet:
+        lines.append(f"Read more: {result.lesson.label} > {result.snippet.title}")
+    score = result.score
+    if score.finished:
+        lines.append(f"\nQuiz finished: {score.correct}/{score.total} right.")
+    return "\n".join(lines)
+
+
+@dataclass
+class Console:
+    """One local learner's session: the current page and quiz between lines."""
+
+    app: AppContext
+    learner_id: int
+    name: str
+    page_snippet: str | None = None
+    question: QuestionView | None = None
+    handlers: dict[str, Callable[[list[str]], Awaitable[str]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.handlers = {
+            "help": self._help, "course": self._course, "lesson": self._lesson,
+            "quiz": self._quiz, "progress": self._progress, "leaderboard": self._leaderboard,
+            "settings": self._settings, "ask": self._ask,
+        }
+
+    async def handle(self, line: str) -> str:
+        """Run one line and return what to print. Errors become friendly messages."""
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return ""
+        try:
+            return await self._dispatch(text)
+        except TutorError as exc:
+            return str(exc)
+
+    async def _dispatch(self, text: str) -> str:
+        lowered = text.lower()
+        if lowered in {"n", "next", "p", "prev", "previous"}:
+            return await self._step(1 if lowered.startswith("n") else -1)
+        if lowered == "done":
+            return await self._done()
+        if not text.startswith("/"):
+            if self.question is not None:
+                return await self._answer(text)
+            return "Type /help for the commands, or /lesson to start reading."
+        try:
+            parts = shlex.split(text[1:])
+        except ValueError:
+            parts = text[1:].split()
+        if not parts:
+            return "Type /help for the commands."
+        command, args = parts[0].lower(), parts[1:]
+        handler = self.handlers.get(command)
+        if handler is None:
+            return f"Unknown command /{command[:30]}. Type /help for the list."
+        return await handler(args)
+
+    async def _help(self, _args: list[str]) -> str:
+        return HELP
+
+    async def _course(self, _args: list[str]) -> str:
+        async with self.app.db.sessions.begin() as session:
+            await self.app.services.learners.ensure(session, self.learner_id, self.name)
+            statuses = await self.app.services.course.overview(session, self.learner_id)
+        lines = []
+        for status in statuses:
+            mark = "[x]" if status.done else ">" if status.current else "[ ]"
+            lines.append(f"{mark:>3} {status.lesson.number:>2}. {status.lesson.title} "
+                         f"({status.read}/{status.total} read) - {status.lesson.summary}")
+        return "\n".join(lines)
+
+    async def _show(self, page: Page) -> str:
+        self.page_snippet = page.snippet.id
+        return render_page(page)
+
+    async def _lesson(self, args: list[str]) -> str:
+        async with self.app.db.sessions.begin() as session:
+            await self.app.services.learners.ensure(session, self.learner_id, self.name)
+            if args:
+                lesson = self.app.services.course.resolve_lesson(" ".join(args))
+                page = await self.app.services.course.open_lesson(session, self.learner_id,
+                                                                  lesson.id)
+            else:
+                page = await self.app.services.course.resume(session, self.learner_id)
+        return await self._show(page)
+
+    async def _step(self, offset: int) -> str:
+        if self.page_snippet is None:
+            return await self._lesson([])
+        async with self.app.db.sessions.begin() as session:
+            await self.app.services.learners.ensure(session, self.learner_id, self.name)
+            page = await self.app.services.course.step(session, self.learner_id,
+                                                       self.page_snippet, offset)
+        return await self._show(page)
+
+    async def _done(self) -> str:
+        if self.page_snippet is None:
+            return "Open a lesson first with /lesson."
+        lesson = self.app.course.lesson_of(self.page_snippet)
+        if lesson is None:
+            return "That lesson is no longer in the course."
+        async with self.app.db.sessions.begin() as session:
+            await self.app.services.course.mark_done(session, self.learner_id, lesson.id)
+        following = self.app.course.next_lesson(lesson.id)
+        tail = f" Next up: {following.label} (type n)." if following else " That was the last one!"
+        return f"Marked {lesson.label} as done.{tail}"
+
+    async def _quiz(self, args: list[str]) -> str:
+        count: int | None = None
+        if args and args[-1].isdigit():
+            count = int(args.pop())
+        lesson_id = None
+        if args:
+            lesson_id = self.app.services.course.resolve_lesson(" ".join(args)).id
+        async with self.app.db.sessions.begin() as session:
+            await self.app.services.learners.ensure(session, self.learner_id, self.name)
+            view = await self.app.services.quiz.start(session, self.learner_id, guild_id=None,
+                                                      lesson_id=lesson_id, count=count)
+        self.question = view
+        return render_question(view)
+
+    async def _answer(self, text: str) -> str:
+        view = self.question
+        assert view is not None
+        choice_id: str | None = None
+        value: float | None = None
+        reply = text.strip().lower()
+        if view.question.kind is QuestionKind.NUMERIC:
+            value = parse_number(text)
+        elif view.question.kind is QuestionKind.TRUE_FALSE:
+            if reply in {"t", "true", "yes", "y"}:
+                choice_id = "true"
+            elif reply in {"f", "false", "no", "n"}:
+                choice_id = "false"
+            else:
+                return "Answer with t (true) or f (false)."
+        else:
+            letters = LETTERS[: len(view.choices)]
+            if len(reply) != 1 or reply not in letters:
+                return f"Answer with a letter from a to {letters[-1]}."
+            choice_id = view.choices[letters.index(reply)].id
+        async with self.app.db.sessions.begin() as session:
+            result = await self.app.services.quiz.record_answer(
+                session, view.attempt_id, self.learner_id, view.question.id,
+                choice_id=choice_id, value=value,
+            )
+        self.question = result.next_question
+        text_out = render_result(result)
+        if self.question is not None:
+            text_out += "\n\n" + render_question(self.question)
+        return text_out
+
+    async def _progress(self, _args: list[str]) -> str:
+        async with self.app.db.sessions.begin() as session:
+            await self.app.services.learners.ensure(session, self.learner_id, self.name)
+            summary = await self.app.services.progress.summary(session, self.learner_id,
+                                                               guild_id=None)
+        accuracy = f"{summary.accuracy:.0%}" if summary.accuracy is not None else "-"
+        lines = [
+            f"Course: {_bar(summary.lessons_done, summary.lessons_total)} "
+            f"{summary.lessons_done}/{summary.lessons_total} lessons done",
+            f"Answers: {summary.answered} ({accuracy} right), points: {summary.points}",
+            f"Streak: {summary.streak.current} day(s) (longest {summary.streak.longest})",
+        ]
+        for view in summary.lessons:
+            if view.read or view.answered:
+                acc = f"{view.accuracy:.0%}" if view.accuracy is not None else "-"
+                lines.append(f"  {view.lesson.number:>2}. {view.lesson.title}: "
+                             f"{view.read}/{len(view.lesson.snippets)} read, accuracy {acc}")
+        return "\n".join(lines)
+
+    async def _leaderboard(self, args: list[str]) -> str:
+        period = (args[0].lower() if args else "all")
+        if period not in {"week", "all"}:
+            return "Use /leaderboard week or /leaderboard all."
+        since = self.app.services.progress.week_start() if period == "week" else None
+        async with self.app.db.sessions() as session:
+            board = await self.app.services.progress.leaderboard(session, None, since=since)
+        if not board:
+            return "No points yet. Answer quiz questions to get on the board."
+        return "\n".join(f"{e.rank:>2}. {e.name} - {e.points} point(s)" for e in board)
+
+    async def _settings(self, args: list[str]) -> str:
+        if len(args) < 2 or args[0].lower() != "timezone":
+            return "Use /settings timezone <zone>, e.g. /settings timezone Europe/Berlin."
+        async with self.app.db.sessions.begin() as session:
+            zone = await self.app.services.learners.set_timezone(
+                session, self.learner_id, " ".join(args[1:]))
+        return f"Your time zone is now {zone}."
+
+    async def _ask(self, args: list[str]) -> str:
+        question = " ".join(args).strip()
+        if not question:
+            return "Ask a question about the course, e.g. /ask what is a token?"
+        return "Asking questions is not available in the console yet."
+
+
+async def run_console(settings: Settings, *, stdin: TextIO | None = None,
+                      stdout: TextIO | None = None) -> int:
+    """Serve the console until /quit or the end of input. Returns the exit status."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    app = await build_app(settings)
+    console = Console(app, settings.console.learner_id, settings.console.name)
+    interactive = stdin.isatty()
+    try:
+        if interactive:
+            print(f'tutorbot console: "Generative AI fundamentals", {len(app.course.lessons)} '
+                  "lessons. Type /help, or /lesson to start.", file=stdout)
+        while True:
+            if interactive:
+                try:
+                    line = await asyncio.to_thread(input, "> ")
+                except EOFError:
+                    print(file=stdout)
+                    break
+            else:
+                line = stdin.readline()
+                if not line:
+                    break
+            if line.strip().lower() in {"/quit", "/exit", "quit", "exit"}:
+                break
+            output = await console.handle(line)
+            if output:
+                print(output, file=stdout, flush=True)
+    finally:
+        await app.close()
+    return 0

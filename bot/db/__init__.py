@@ -1,0 +1,1 @@
+"""Storage: typed models, the engine and session factory, migrations on start-up."""

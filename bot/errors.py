@@ -1,0 +1,46 @@
+"""Errors written for people.
+
+Every :class:`TutorError` carries a message a learner (or operator) can read as it is. The
+Discord error handler and the console print ``str(error)``; anything that is *not* a
+``TutorError`` is a bug, logged once with its traceback and shown as a short apology with an id.
+"""
+
+from __future__ import annotations
+
+
+class TutorError(Exception):
+    """Base class: the message is safe and meant to be shown to the user."""
+
+
+class ConfigError(TutorError):
+    """The settings are invalid (bad file, bad value, unknown key)."""
+
+
+class DatabaseUnavailableError(TutorError):
+    """The database cannot be reached or opened at start-up."""
+
+
+class NotFoundError(TutorError):
+    """Something the user named does not exist (a lesson, a quiz, a question)."""
+
+
+class InvalidInputError(TutorError):
+    """The user's input cannot be used as it is (too long, not a number, unknown zone...)."""
+
+
+class NotAllowedError(TutorError):
+    """The user may not do this (someone else's button, a missing role)."""
+
+
+class RateLimitedError(TutorError):
+    """The user is asking too fast; the message says when to try again."""
+
+
+class CourseError(TutorError):
+    """The course content on disk is invalid; ``problems`` lists each one with file and line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"The course content has {len(problems)} problem(s):\n{shown}{more}")

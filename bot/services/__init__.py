@@ -1,0 +1,1 @@
+"""Use cases. No Discord imports here: adapters (Discord, console, CLI) call these."""

@@ -1,0 +1,298 @@
+"""The quiz engine: attempts, answers recorded exactly once, scores and explanations.
+
+Quiz state is plain data in SQL; a button only needs ``(attempt id, question id, choice id)``.
+The question order and every choice shuffle are fixed by the attempt's seed, so a quiz shown
+before a restart looks the same after it. The unique key ``(attempt_id, question_id)`` and
+``INSERT ... ON CONFLICT DO NOTHING`` make a double click, or two clicks racing in different
+processes, record one answer: the second click gets the first one's result back.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.model import Choice, Course, Lesson, Question, QuestionKind, Snippet
+from bot.db.base import utcnow
+from bot.db.models import QuizAnswer, QuizAttempt
+from bot.db.upsert import insert_ignore
+from bot.errors import InvalidInputError, NotAllowedError, NotFoundError
+
+DEFAULT_QUESTIONS = 5
+MAX_QUESTIONS = 20
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_number(text: str) -> float:
+    """Read a number as a learner types it: ``54``, ``1,000``, ``0.5``, ``1e3``, ``-2``.
+
+    Raises :class:`InvalidInputError` for anything else (words, NaN, infinity, empty).
+    """
+    cleaned = text.strip().replace("_", "").replace(" ", "").replace("\u202f", "")
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
+        cleaned = cleaned.replace(",", "")
+    elif cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")  # a decimal comma: 0,5
+    if len(cleaned) > 40 or not _NUMBER_RE.match(cleaned):
+        shown = text.strip()[:40]
+        raise InvalidInputError(
+            f"\u201c{shown}\u201d is not a number. Type digits, e.g. `54` or `0.5`."
+        )
+    value = float(cleaned)
+    if not math.isfinite(value):
+        raise InvalidInputError("That number is too large. Type an ordinary number.")
+    return value
+
+
+def shuffled_choices(question: Question, seed: int) -> tuple[Choice, ...]:
+    """The question's choices in the order this attempt shows them (true/false never shuffles)."""
+    if question.kind is not QuestionKind.SINGLE:
+        return question.choices
+    order = list(question.choices)
+    random.Random(f"{seed}:{question.id}").shuffle(order)
+    return tuple(order)
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """A question ready to show: its number in the attempt and its choices in shown order."""
+
+    attempt_id: int
+    question: Question
+    number: int  # 1-based
+    total: int
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class Score:
+    """How an attempt went so far."""
+
+    attempt_id: int
+    correct: int
+    answered: int
+    total: int
+    finished: bool
+    lesson: Lesson | None
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """What a learner sees after answering: verdict, explanation, where to read more."""
+
+    question: Question
+    correct: bool
+    given: str  # the answer as the learner gave it (choice text or number)
+    already_answered: bool  # True: this click was a repeat and changed nothing
+    snippet: Snippet | None
+    lesson: Lesson | None
+    score: Score
+    next_question: QuestionView | None  # None when the attempt is finished
+
+
+class QuizService:
+    """Starts attempts, records answers exactly once, and scores them."""
+
+    def __init__(self, course: Course) -> None:
+        self.course = course
+
+    def pick_questions(self, lesson: Lesson | None, count: int, rng: random.Random) -> list[str]:
+        """Choose ``count`` question ids: from one lesson, or across the course."""
+        pool = list(lesson.questions) if lesson else list(self.course.questions.values())
+        if not pool:
+            raise NotFoundError("There are no questions for that yet. Try another lesson.")
+        rng.shuffle(pool)
+        return [q.id for q in pool[:count]]
+
+    async def start(
+        self,
+        session: AsyncSession,
+        learner_id: int,
+        *,
+        guild_id: int | None,
+        lesson_id: str | None = None,
+        count: int | None = None,
+        rng: random.Random | None = None,
+    ) -> QuestionView:
+        """Start a new attempt and return its first question."""
+        if count is not None and not 1 <= count <= MAX_QUESTIONS:
+            raise InvalidInputError(f"A quiz has 1 to {MAX_QUESTIONS} questions.")
+        lesson = None
+        if lesson_id is not None:
+            lesson = self.course.lesson(lesson_id)
+            if lesson is None:
+                raise NotFoundError("That lesson is no longer in the course. See /course.")
+        rng = rng or random.Random()
+        ids = self.pick_questions(lesson, count or DEFAULT_QUESTIONS, rng)
+        attempt = QuizAttempt(
+            learner_id=learner_id,
+            guild_id=guild_id,
+            lesson_id=lesson.id if lesson else None,
+            question_ids=ids,
+            seed=rng.randrange(2**31),
+            started_at=utcnow(),
+        )
+        session.add(attempt)
+        await session.flush()
+        return self._view(attempt, 0)
+
+    def _view(self, attempt: QuizAttempt, index: int) -> QuestionView:
+        question = self.course.questions.get(attempt.question_ids[index])
+        if question is None:
+            raise NotFoundError(
+                "This quiz uses a question that was removed from the course. Start a new one "
+                "with /quiz."
+            )
+        return QuestionView(
+            attempt_id=attempt.id,
+            question=question,
+            number=index + 1,
+            total=len(attempt.question_ids),
+            choices=shuffled_choices(question, attempt.seed),
+        )
+
+    async def _attempt(
+        self, session: AsyncSession, attempt_id: int, learner_id: int
+    ) -> QuizAttempt:
+        attempt = await session.get(QuizAttempt, attempt_id)
+        if attempt is None:
+            raise NotFoundError("That quiz no longer exists. Start a new one with /quiz.")
+        if attempt.learner_id != learner_id:
+            raise NotAllowedError("This quiz belongs to someone else. Start your own with /quiz.")
+        return attempt
+
+    async def current(
+        self, session: AsyncSession, attempt_id: int, learner_id: int
+    ) -> QuestionView | None:
+        """The first unanswered question of the attempt, or ``None`` if it is finished."""
+        attempt = await self._attempt(session, attempt_id, learner_id)
+        answered = await self._answered_ids(session, attempt_id)
+        for index, qid in enumerate(attempt.question_ids):
+            if qid not in answered:
+                return self._view(attempt, index)
+        return None
+
+    async def _answered_ids(self, session: AsyncSession, attempt_id: int) -> set[str]:
+        rows = await session.execute(
+            select(QuizAnswer.question_id).where(QuizAnswer.attempt_id == attempt_id)
+        )
+        return {row.question_id for row in rows}
+
+    async def record_answer(
+        self,
+        session: AsyncSession,
+        attempt_id: int,
+        learner_id: int,
+        question_id: str,
+        *,
+        choice_id: str | None = None,
+        value: float | None = None,
+    ) -> AnswerResult:
+        """Record the learner's answer to one question of their attempt, exactly once.
+
+        A repeated or concurrent answer to the same question records nothing and returns the
+        answer that was recorded first, with ``already_answered=True``. Answers are checked
+        exactly: a choice id, or a number within the question's tolerance.
+        """
+        attempt = await self._attempt(session, attempt_id, learner_id)
+        if question_id not in attempt.question_ids:
+            raise NotFoundError("That question is not part of this quiz.")
+        question = self.course.questions.get(question_id)
+        if question is None:
+            raise NotFoundError("That question was removed from the course. Start a new /quiz.")
+        if question.kind is QuestionKind.NUMERIC:
+            if value is None or choice_id is not None:
+                raise InvalidInputError("This question needs a number as its answer.")
+            correct = question.is_correct_number(value)
+        else:
+            if choice_id is None or question.choice(choice_id) is None:
+                raise InvalidInputError("That is not one of this question's choices.")
+            correct = question.is_correct_choice(choice_id)
+        now = utcnow()
+        already = not await insert_ignore(
+            session,
+            QuizAnswer,
+            attempt_id=attempt.id,
+            learner_id=learner_id,
+            guild_id=attempt.guild_id,
+            lesson_id=question.lesson_id,
+            question_id=question.id,
+            choice_id=choice_id,
+            value=value,
+            correct=correct,
+            answered_at=now,
+        )
+        if already:
+            first = (
+                await session.execute(
+                    select(QuizAnswer.choice_id, QuizAnswer.value, QuizAnswer.correct).where(
+                        QuizAnswer.attempt_id == attempt.id,
+                        QuizAnswer.question_id == question.id,
+                    )
+                )
+            ).one()
+            choice_id, value, correct = first.choice_id, first.value, first.correct
+        marks = {
+            row.question_id: row.correct
+            for row in await session.execute(
+                select(QuizAnswer.question_id, QuizAnswer.correct).where(
+                    QuizAnswer.attempt_id == attempt.id
+                )
+            )
+        }
+        answered = set(marks)
+        finished = len(answered) >= len(attempt.question_ids)
+        if finished and attempt.finished_at is None:
+            await session.execute(
+                update(QuizAttempt)
+                .where(QuizAttempt.id == attempt.id, QuizAttempt.finished_at.is_(None))
+                .values(finished_at=now)
+            )
+        next_view = None
+        if not finished:
+            next_index = next(i for i, q in enumerate(attempt.question_ids) if q not in answered)
+            next_view = self._view(attempt, next_index)
+        if question.kind is QuestionKind.NUMERIC:
+            given = f"{value:g}"
+        else:
+            chosen = question.choice(choice_id or "")
+            given = chosen.text if chosen else str(choice_id)
+        return AnswerResult(
+            question=question,
+            correct=bool(correct),
+            given=given,
+            already_answered=already,
+            snippet=self.course.snippets.get(question.snippet_id),
+            lesson=self.course.lesson(question.lesson_id),
+            score=Score(
+                attempt_id=attempt.id,
+                correct=sum(marks.values()),
+                answered=len(answered),
+                total=len(attempt.question_ids),
+                finished=finished,
+                lesson=self.course.lesson(attempt.lesson_id or ""),
+            ),
+            next_question=next_view,
+        )
+
+    async def score(self, session: AsyncSession, attempt_id: int, learner_id: int) -> Score:
+        """The attempt's score so far."""
+        attempt = await self._attempt(session, attempt_id, learner_id)
+        rows = (
+            await session.execute(
+                select(QuizAnswer.correct).where(QuizAnswer.attempt_id == attempt.id)
+            )
+        ).all()
+        return Score(
+            attempt_id=attempt.id,
+            correct=sum(1 for r in rows if r.correct),
+            answered=len(rows),
+            total=len(attempt.question_ids),
+            finished=len(rows) >= len(attempt.question_ids),
+            lesson=self.course.lesson(attempt.lesson_id or ""),
+        )

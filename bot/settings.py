@@ -1,0 +1,219 @@
+"""Settings: ``config.toml`` merged with ``TUTORBOT_<SECTION>__<KEY>`` environment variables.
+
+Settings are built once, at start-up, by :func:`load_settings` and passed down; nothing in the
+package reads the environment at import time. Secrets come only from ``DISCORD_TOKEN`` and
+``ANTHROPIC_API_KEY`` (plus the SDK's own ``ANTHROPIC_BASE_URL``) and are never printed: they are
+held as :class:`pydantic.SecretStr`.
+
+Precedence, lowest first: defaults, ``config.toml``, environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from bot.errors import ConfigError
+
+#: The repository root when running from a checkout (``bot/`` lives directly under it).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_PREFIX = "TUTORBOT_"
+CONFIG_ENV = "TUTORBOT_CONFIG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    """Where learner progress lives."""
+
+    url: str = Field(
+        default="",
+        description="SQLAlchemy URL. Empty means SQLite in the data folder.",
+    )
+    echo: bool = False
+
+
+class PathSettings(_Section):
+    """Folders on disk."""
+
+    data_dir: Path = Field(default=Path("data"), description="SQLite file, caches, logs.")
+    lessons_dir: Path = Field(default=PROJECT_ROOT / "lessons", description="The course content.")
+
+    @field_validator("lessons_dir", mode="before")
+    @classmethod
+    def _default_lessons(cls, value: object) -> object:
+        return PROJECT_ROOT / "lessons" if value in ("", None) else value
+
+
+class DiscordSettings(_Section):
+    """How the bot reaches Discord."""
+
+    api_base: str = Field(default="https://discord.com/api/v10")
+    gateway_url: str = Field(default="", description="Empty means Discord's own gateway.")
+    dev_guild_id: int | None = Field(default=None, description="Sync commands to this guild only.")
+    shard_count: int | None = Field(default=None, ge=1, description="Empty: Discord recommends.")
+    sync_commands: bool = True
+
+
+class AskSettings(_Section):
+    """The /ask tutor: Claude with a local, offline fallback."""
+
+    engine: Literal["auto", "llm", "local"] = "auto"
+    model: str = "claude-haiku-5-5"
+    max_tokens: int = Field(default=700, ge=64, le=8192)
+    timeout_s: float = Field(default=15.0, gt=0, description="One deadline for the whole attempt.")
+    stall_s: float = Field(default=5.0, gt=0, description="Give up on a stream this long silent.")
+    max_question_chars: int = Field(default=500, ge=20, le=4000)
+    rate_limit_count: int = Field(default=5, ge=1, description="Questions per user per window.")
+    rate_limit_window_s: float = Field(default=60.0, gt=0)
+    guild_daily_token_budget: int = Field(default=200_000, ge=0)
+    passages: int = Field(
+        default=4, ge=1, le=12, description="Course passages sent with a question."
+    )
+
+
+class ConsoleSettings(_Section):
+    """The local console's learner identity."""
+
+    learner_id: int = Field(default=1, ge=1)
+    name: str = "you"
+
+
+class LogSettings(_Section):
+    """Logging."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    """Every setting of the bot. See ``config.example.toml`` for each one with its default."""
+
+    database: DatabaseSettings = DatabaseSettings()
+    paths: PathSettings = PathSettings()
+    discord: DiscordSettings = DiscordSettings()
+    ask: AskSettings = AskSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    log: LogSettings = LogSettings()
+    default_timezone: str = "UTC"
+
+    # Secrets: from the environment only (a config file holding them is refused).
+    discord_token: SecretStr | None = Field(default=None, exclude=True)
+    anthropic_api_key: SecretStr | None = Field(default=None, exclude=True)
+    anthropic_base_url: str | None = Field(default=None, exclude=True)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def database_url(self) -> str:
+        """The database URL, with the embedded SQLite default filled in."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{(self.paths.data_dir / 'tutorbot.sqlite3').as_posix()}"
+
+
+_SECRET_FIELDS = {"discord_token", "anthropic_api_key", "anthropic_base_url"}
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Turn ``TUTORBOT_SECTION__KEY=value`` into ``{"section": {"key": "value"}}``."""
+    tree: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        if not all(path):
+            raise ConfigError(
+                f"Environment variable {name} is not of the form TUTORBOT_SECTION__KEY."
+            )
+        node = tree
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"Environment variable {name} clashes with another setting.")
+            node = child
+        # Empty strings mean "unset" for optional values, as shells make unsetting awkward.
+        node[path[-1]] = None if value == "" else value
+    return tree
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"Invalid settings ({source}):"]
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting (see config.example.toml for the list)"
+        lines.append(f"  - {where}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    config_path: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from an optional TOML file and the environment.
+
+    ``config_path`` defaults to ``$TUTORBOT_CONFIG``, then to ``./config.toml`` when it exists.
+    Raises :class:`ConfigError` with a message naming every bad setting.
+    """
+    env = dict(os.environ if environ is None else environ)
+    explicit = config_path or env.get(CONFIG_ENV)
+    path = Path(explicit) if explicit else Path("config.toml")
+    data: dict[str, Any] = {}
+    source = "defaults and environment"
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+        source = f"{path} and environment"
+        leaked = _SECRET_FIELDS & set(data)
+        if leaked:
+            raise ConfigError(
+                f"{path}: secrets ({', '.join(sorted(leaked))}) are read only from the environment "
+                "(DISCORD_TOKEN, ANTHROPIC_API_KEY); remove them from the file."
+            )
+    elif explicit:
+        raise ConfigError(f"Config file {path} does not exist.")
+
+    data = _merge(data, _env_overrides(env))
+    for field, var in (
+        ("discord_token", "DISCORD_TOKEN"),
+        ("anthropic_api_key", "ANTHROPIC_API_KEY"),
+        ("anthropic_base_url", "ANTHROPIC_BASE_URL"),
+    ):
+        if env.get(var):
+            data[field] = env[var]
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
