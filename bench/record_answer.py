@@ -18,8 +18,8 @@ Targets (2-core machine): >= 1,000 answers/s sustained and p99 <= 50 ms on SQLit
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
+import os
 import random
 import sqlite3
 import statistics

@@ -3,7 +3,8 @@
 SQLite runs in WAL mode with ``synchronous=NORMAL`` (durable across application crashes; the
 last transactions may be lost only on power loss) and every transaction begins IMMEDIATE so two
 writers never dead-lock on a lock upgrade. Inside one process a single pooled connection
-serialises SQLite access, which is faster than letting connections fight over the file lock.
+serialises SQLite access, which is faster than letting connections fight over the file lock,
+and its statements run on the event loop's thread (:mod:`bot.db.sqlite_inline` says why).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db.sqlite_inline import BUSY_TIMEOUT_MS, inline_creator
 from bot.errors import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
@@ -62,10 +64,14 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     parsed = normalise_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60, connect_args={"timeout": 30})
+        database = parsed.database or ":memory:"
+        if database != ":memory:" and not database.startswith("file:"):
+            path = Path(database).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            database = str(path)
+        # One connection per process, used in the event loop's thread (see sqlite_inline).
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60,
+                      async_creator=inline_creator(database))
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(parsed, **kwargs)
@@ -83,7 +89,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def insert_ignore(session: AsyncSession, table: Any, **values: Any) -> bool:
+@lru_cache(maxsize=64)
+def _statement(dialect: str, table: Table) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
+
+
+async def insert_ignore(session: AsyncSession, model: Any, **values: Any) -> bool:
     """Insert one row unless it would violate a unique key; ``True`` if it was inserted.
 
-    PostgreSQL and SQLite (3.24+) both implement ``ON CONFLICT``; SQLAlchemy exposes it through
-    each dialect's own ``insert``. Two processes racing on the same key both succeed, and exactly
-    one of them sees ``True``.
+    PostgreSQL and SQLite (3.24+) both implement ``ON CONFLICT``; two processes racing on the
+    same key both succeed and exactly one sees ``True``. The statement is built once per table
+    and runs as plain Core on the session's connection (same transaction), which keeps it off
+    the ORM's slower bulk-insert path: this is on the hot path of every quiz answer.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    connection = await session.connection()
+    statement = _statement(connection.dialect.name, model.__table__)
+    result = await connection.execute(statement, values)
     return cast(CursorResult[Any], result).rowcount > 0

@@ -13,8 +13,9 @@ import math
 import random
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import Choice, Course, Lesson, Question, QuestionKind, Snippet
@@ -22,6 +23,19 @@ from bot.db.base import utcnow
 from bot.db.models import QuizAnswer, QuizAttempt
 from bot.db.upsert import insert_ignore
 from bot.errors import InvalidInputError, NotAllowedError, NotFoundError
+
+_ATTEMPT_BY_ID = select(
+    QuizAttempt.id,
+    QuizAttempt.learner_id,
+    QuizAttempt.guild_id,
+    QuizAttempt.lesson_id,
+    QuizAttempt.question_ids,
+    QuizAttempt.seed,
+    QuizAttempt.finished_at,
+).where(QuizAttempt.id == bindparam("attempt_id"))
+_MARKS_BY_ATTEMPT = select(QuizAnswer.question_id, QuizAnswer.correct).where(
+    QuizAnswer.attempt_id == bindparam("attempt_id")
+)
 
 DEFAULT_QUESTIONS = 5
 MAX_QUESTIONS = 20
@@ -141,7 +155,7 @@ class QuizService:
         await session.flush()
         return self._view(attempt, 0)
 
-    def _view(self, attempt: QuizAttempt, index: int) -> QuestionView:
+    def _view(self, attempt: Any, index: int) -> QuestionView:
         question = self.course.questions.get(attempt.question_ids[index])
         if question is None:
             raise NotFoundError(
@@ -156,10 +170,13 @@ class QuizService:
             choices=shuffled_choices(question, attempt.seed),
         )
 
-    async def _attempt(
-        self, session: AsyncSession, attempt_id: int, learner_id: int
-    ) -> QuizAttempt:
-        attempt = await session.get(QuizAttempt, attempt_id)
+    async def _attempt(self, session: AsyncSession, attempt_id: int, learner_id: int) -> Any:
+        """The attempt's row (id, learner, guild, questions, seed, finish time), checked.
+
+        A Core query: this runs on every answer, and the ORM's identity map buys nothing here.
+        """
+        connection = await session.connection()
+        attempt = (await connection.execute(_ATTEMPT_BY_ID, {"attempt_id": attempt_id})).first()
         if attempt is None:
             raise NotFoundError("That quiz no longer exists. Start a new one with /quiz.")
         if attempt.learner_id != learner_id:
@@ -237,13 +254,10 @@ class QuizService:
                 )
             ).one()
             choice_id, value, correct = first.choice_id, first.value, first.correct
+        connection = await session.connection()
         marks = {
             row.question_id: row.correct
-            for row in await session.execute(
-                select(QuizAnswer.question_id, QuizAnswer.correct).where(
-                    QuizAnswer.attempt_id == attempt.id
-                )
-            )
+            for row in await connection.execute(_MARKS_BY_ATTEMPT, {"attempt_id": attempt.id})
         }
         answered = set(marks)
         finished = len(answered) >= len(attempt.question_ids)

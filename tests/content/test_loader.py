@@ -134,5 +134,5 @@ def test_the_command_lists_problems_and_exits_non_zero_without_a_traceback(tmp_p
 
 
 def test_load_course_raises_a_readable_error(tmp_path: Path) -> None:
-    with pytest.raises(CourseError, match="01-demo.md:1"):
+    with pytest.raises(CourseError, match=r"01-demo\.md:1"):
         load_course(_write(tmp_path, "no front matter\n", None))
