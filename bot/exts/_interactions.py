@@ -1,0 +1,149 @@
+"""What every extension does with an interaction: who is asking, replying, deferring in time.
+
+Every reply goes through :func:`send` or :func:`edit`, which disable mentions on the message
+itself (on top of the bot-wide default), so nothing the bot says can ever ping anyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from bot.app import AppContext
+    from bot.db.models import Learner
+    from bot.discord_app import TutorBot
+
+T = TypeVar("T")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+#: Work still running after this long is deferred, well inside Discord's 3-second window.
+DEFER_AFTER_S = 1.5
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind an interaction, and where they are."""
+
+    user_id: int
+    name: str
+    guild_id: int | None  # None in DMs
+    guild_name: str
+
+    @classmethod
+    def of(cls, interaction: discord.Interaction[Any]) -> Actor:
+        """The actor of ``interaction``."""
+        user = interaction.user
+        guild = interaction.guild
+        return cls(
+            user_id=user.id,
+            name=user.display_name,
+            guild_id=interaction.guild_id,
+            guild_name=guild.name if guild is not None else "",
+        )
+
+
+def app_of(interaction: discord.Interaction[Any]) -> AppContext:
+    """The application context of the bot that received ``interaction``."""
+    return cast("TutorBot", interaction.client).app
+
+
+async def ensure_learner(session: AsyncSession, app: AppContext, actor: Actor) -> Learner:
+    """The actor as a learner (created on first contact; guild membership recorded)."""
+    return await app.services.learners.ensure(
+        session,
+        actor.user_id,
+        actor.name,
+        guild_id=actor.guild_id,
+        guild_name=actor.guild_name,
+    )
+
+
+async def within_deadline(
+    interaction: discord.Interaction[Any],
+    work: Awaitable[T],
+    *,
+    ephemeral: bool = False,
+    update: bool = False,
+) -> T:
+    """Await ``work``; if it is still running after :data:`DEFER_AFTER_S`, defer first.
+
+    ``update=True`` defers as "I will edit the message clicked" (component interactions),
+    otherwise as "thinking" before a new message (``ephemeral`` decides who sees it). Usually
+    the work is a short database transaction and no deferral happens; under load the learner
+    still gets an answer instead of "The application did not respond".
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_S)
+    if not done and not interaction.response.is_done():
+        try:
+            if update:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        except discord.HTTPException:
+            # The interaction is gone; what the work writes is still valid, so let it finish.
+            await asyncio.wait({task})
+            raise
+    return await task
+
+
+def _message_kwargs(
+    content: str | None,
+    embeds: Sequence[discord.Embed],
+    view: discord.ui.View | None,
+    file: discord.File | None,
+) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "content": content,
+        "embeds": list(embeds),
+        "allowed_mentions": NO_MENTIONS,
+    }
+    if view is not None:
+        kwargs["view"] = view
+    if file is not None:
+        kwargs["file"] = file
+    return kwargs
+
+
+async def send(
+    interaction: discord.Interaction[Any],
+    *,
+    content: str | None = None,
+    embeds: Sequence[discord.Embed] = (),
+    view: discord.ui.View | None = None,
+    file: discord.File | None = None,
+    ephemeral: bool = False,
+) -> None:
+    """A new message answering ``interaction`` (a followup if it was already answered)."""
+    kwargs = _message_kwargs(content, embeds, view, file)
+    if interaction.response.is_done():
+        await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+    else:
+        await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+
+
+async def edit(
+    interaction: discord.Interaction[Any],
+    *,
+    content: str | None = None,
+    embeds: Sequence[discord.Embed] = (),
+    view: discord.ui.View | None = None,
+) -> None:
+    """Replace the message whose button (or modal) ``interaction`` came from.
+
+    ``view=None`` removes the buttons; ``content=None`` removes any text above the embeds.
+    """
+    if interaction.response.is_done():
+        await interaction.edit_original_response(
+            content=content, embeds=list(embeds), view=view, allowed_mentions=NO_MENTIONS
+        )
+    else:
+        await interaction.response.edit_message(
+            content=content, embeds=list(embeds), view=view, allowed_mentions=NO_MENTIONS
+        )

@@ -1,0 +1,72 @@
+"""/help, built from the command tree so it always lists the commands that exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.exts._interactions import send
+from bot.ui.embeds import CommandHelp, Role, help_embed
+
+if TYPE_CHECKING:
+    from bot.discord_app import TutorBot
+
+#: The order a newcomer meets the commands in; commands not listed follow alphabetically.
+ORDER = ("lesson", "course", "quiz", "ask", "progress", "leaderboard", "settings", "help")
+
+
+def role_of(interaction: discord.Interaction[Any]) -> Role:
+    """The role /help shows, from the member's permissions (a DM is always a learner)."""
+    if interaction.guild_id is None:
+        return Role.LEARNER
+    permissions = interaction.permissions
+    if permissions.administrator or permissions.manage_guild:
+        return Role.MAINTAINER
+    if permissions.manage_messages:
+        return Role.MODERATOR
+    return Role.LEARNER
+
+
+def _entries(
+    command: app_commands.Command[Any, ..., Any] | app_commands.Group,
+) -> Iterator[CommandHelp]:
+    if isinstance(command, app_commands.Group):
+        for child in command.commands:
+            yield from _entries(child)
+        return
+    options = " ".join(
+        f"<{p.display_name}>" if p.required else f"[{p.display_name}]" for p in command.parameters
+    )
+    yield CommandHelp(f"/{command.qualified_name} {options}".strip(), command.description)
+
+
+def command_help(tree: app_commands.CommandTree[Any]) -> list[CommandHelp]:
+    """Every slash command of the tree, newcomer's order first."""
+
+    def rank(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> tuple[int, str]:
+        position = ORDER.index(command.name) if command.name in ORDER else len(ORDER)
+        return position, command.name
+
+    found = [
+        command
+        for command in tree.get_commands(type=discord.AppCommandType.chat_input)
+        if isinstance(command, (app_commands.Command, app_commands.Group))
+    ]
+    return [entry for command in sorted(found, key=rank) for entry in _entries(command)]
+
+
+class Help(commands.Cog):
+    """What the bot can do."""
+
+    def __init__(self, bot: TutorBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="help")
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        """What I can do, and how to start."""
+        embed = help_embed(command_help(self.bot.tree), role_of(interaction))
+        await send(interaction, embeds=[embed], ephemeral=True)

@@ -1,0 +1,65 @@
+"""Showing a lesson page or the course overview (shared by the commands and the buttons)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.app import AppContext
+from bot.exts._interactions import Actor, edit, ensure_learner, send, within_deadline
+from bot.services.course import LessonStatus, Page
+from bot.ui import embeds, views
+
+
+async def send_page(
+    interaction: discord.Interaction[Any],
+    page: Page,
+    learner_id: int,
+    *,
+    ephemeral: bool,
+    note: str | None = None,
+) -> None:
+    """A new message showing ``page`` with its buttons."""
+    await send(
+        interaction,
+        content=embeds.notice(note) if note else None,
+        embeds=[embeds.lesson_page(page)],
+        view=views.lesson_page(page, learner_id),
+        ephemeral=ephemeral,
+    )
+
+
+async def edit_page(
+    interaction: discord.Interaction[Any], page: Page, learner_id: int, *, note: str | None = None
+) -> None:
+    """Replace the clicked lesson page with ``page``."""
+    await edit(
+        interaction,
+        content=embeds.notice(note) if note else None,
+        embeds=[embeds.lesson_page(page)],
+        view=views.lesson_page(page, learner_id),
+    )
+
+
+async def load_overview(
+    interaction: discord.Interaction[Any], app: AppContext, *, update: bool
+) -> list[LessonStatus]:
+    """Every lesson with the learner's marks (one short transaction)."""
+    actor = Actor.of(interaction)
+
+    async def work() -> list[LessonStatus]:
+        async with app.db.sessions.begin() as session:
+            await ensure_learner(session, app, actor)
+            return await app.services.course.overview(session, actor.user_id)
+
+    return await within_deadline(interaction, work(), ephemeral=True, update=update)
+
+
+def overview_message(
+    statuses: list[LessonStatus], learner_id: int, page: int
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """The overview embed for ``page`` and its page buttons."""
+    count = len(embeds.course_pages(statuses))
+    page = min(max(page, 0), count - 1)
+    return embeds.course_overview(statuses, page), views.course_pages(learner_id, page, count)

@@ -1,0 +1,63 @@
+"""The buttons of a quiz: answer a choice, open the number modal, start a quiz."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.errors import NotFoundError
+from bot.exts._components import Click, require_owner
+from bot.exts._interactions import app_of
+from bot.exts.quiz._flow import NOT_YOUR_QUIZ, answer, start_quiz
+from bot.ui import custom_ids as ids
+from bot.ui import views
+
+
+class AnswerButton(
+    Click[ids.Answer],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=ids.Answer.pattern,
+):
+    """A choice of a quiz question: records it once, then shows the verdict."""
+
+    key_type = ids.Answer
+
+    async def clicked(self, interaction: discord.Interaction[Any], key: ids.Answer) -> None:
+        require_owner(interaction, key.learner_id, NOT_YOUR_QUIZ)
+        await answer(interaction, key.attempt_id, key.question_id, choice_id=key.choice_id)
+
+
+class AskNumberButton(
+    Click[ids.AskNumber],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=ids.AskNumber.pattern,
+):
+    """Answer a numeric question: opens a modal to type the number in."""
+
+    key_type = ids.AskNumber
+
+    async def clicked(self, interaction: discord.Interaction[Any], key: ids.AskNumber) -> None:
+        require_owner(interaction, key.learner_id, NOT_YOUR_QUIZ)
+        question = app_of(interaction).course.questions.get(key.question_id)
+        if question is None:
+            raise NotFoundError("That question was removed from the course. Start a new /quiz.")
+        modal_key = ids.NumberAnswer(key.learner_id, key.attempt_id, key.question_id)
+        # A modal must be the first answer to the click, so nothing slow happens before it.
+        await interaction.response.send_modal(views.number_modal(modal_key, question))
+
+
+class QuizMeButton(
+    Click[ids.QuizMe],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=ids.QuizMe.pattern,
+):
+    """Quiz me / Quiz again: a new private quiz for whoever clicks."""
+
+    key_type = ids.QuizMe
+
+    async def clicked(self, interaction: discord.Interaction[Any], key: ids.QuizMe) -> None:
+        await start_quiz(interaction, key.lesson_id, None)
+
+
+BUTTONS = (AnswerButton, AskNumberButton, QuizMeButton)

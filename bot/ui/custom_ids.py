@@ -1,0 +1,308 @@
+"""Custom ids of the bot's buttons and modals: everything a click needs, in 100 characters.
+
+A button carries its whole state, so it keeps working after a restart (and in another process):
+the handler registered for its pattern rebuilds what it needs from the id alone. The scheme is
+``tb1:<kind>:<part>:<part>...``; ``tb1`` is the scheme's version, bumped if a kind's parts ever
+change meaning, so an old button is recognised and refused politely instead of misread.
+
+Discord and database ids (64-bit integers) are written in base 36 (at most 13 characters);
+course ids are written as they are (lowercase letters, digits, ``.``, ``-``, ``_``, no ``:``).
+The longest id, a quiz answer with the longest possible ids, is exactly 100 characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.ui.limits import CUSTOM_ID_MAX
+
+VERSION = "tb1"
+#: Any custom id of ours, of any version: used to recognise stale buttons of older schemes.
+OURS_RE = re.compile(r"^tb\d+:")
+
+_INT = r"[0-9a-z]{1,13}"  # a non-negative 64-bit integer in base 36
+_ID = r"[a-z0-9][a-z0-9._-]{0,47}"  # a lesson, snippet or question id (<= 48 characters)
+_CHOICE = r"[a-z0-9][a-z0-9._-]{0,15}"  # a choice id (<= 16 characters)
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_MAX_INT = 2**64 - 1  # Discord ids are unsigned 64-bit
+MAX_ROW_ID = 2**63 - 1  # database keys are signed 64-bit
+ALL_LESSONS = "*"
+
+
+def to_base36(number: int) -> str:
+    """``number`` (0 to 2**64-1) in lowercase base 36."""
+    if not 0 <= number <= _MAX_INT:
+        raise ValueError(f"{number} is not a 64-bit unsigned integer")
+    if number == 0:
+        return "0"
+    out = []
+    while number:
+        number, digit = divmod(number, 36)
+        out.append(_DIGITS[digit])
+    return "".join(reversed(out))
+
+
+def from_base36(text: str, limit: int = _MAX_INT) -> int:
+    """The integer written in base 36 by :func:`to_base36`; :class:`ValueError` above ``limit``."""
+    number = int(text, 36)
+    if number > limit:
+        raise ValueError(f"{text!r} is out of range")
+    return number
+
+
+class CustomId:
+    """Base of every custom id kind: a frozen dataclass with an ``encode``/``parse`` pair."""
+
+    kind: ClassVar[str]
+    #: The full regular expression of this kind, with one named group per part.
+    pattern: ClassVar[str]
+
+    def parts(self) -> tuple[str, ...]:
+        """The parts after ``tb1:<kind>:``, already encoded."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> CustomId:
+        """Rebuild the value from a match of :attr:`pattern`."""
+        raise NotImplementedError
+
+    def encode(self) -> str:
+        """The custom id; :class:`ValueError` if it would break the scheme or Discord's limit."""
+        text = ":".join((VERSION, self.kind, *self.parts()))
+        match = re.fullmatch(self.pattern, text)
+        if match is None or len(text) > CUSTOM_ID_MAX:
+            raise ValueError(f"cannot encode {self!r} as a custom id ({text!r})")
+        return text
+
+    def __str__(self) -> str:
+        return self.encode()
+
+
+def _pattern(kind: str, *parts: str) -> str:
+    return ":".join((VERSION, kind, *parts))
+
+
+@dataclass(frozen=True)
+class PageStep(CustomId):
+    """Previous / Next on a lesson page: move ``offset`` snippets from the one shown."""
+
+    kind: ClassVar[str] = "pg"
+    pattern: ClassVar[str] = _pattern(
+        "pg", f"(?P<learner>{_INT})", f"(?P<snippet>{_ID})", "(?P<offset>-1|1)"
+    )
+    learner_id: int
+    snippet_id: str
+    offset: int
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.learner_id), self.snippet_id, str(self.offset))
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> PageStep:
+        return cls(from_base36(match["learner"]), match["snippet"], int(match["offset"]))
+
+
+@dataclass(frozen=True)
+class MarkDone(CustomId):
+    """Mark done on a lesson page: finish the lesson of the snippet shown."""
+
+    kind: ClassVar[str] = "dn"
+    pattern: ClassVar[str] = _pattern("dn", f"(?P<learner>{_INT})", f"(?P<snippet>{_ID})")
+    learner_id: int
+    snippet_id: str
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.learner_id), self.snippet_id)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> MarkDone:
+        return cls(from_base36(match["learner"]), match["snippet"])
+
+
+@dataclass(frozen=True)
+class OpenSnippet(CustomId):
+    """Open a lesson page at a snippet, for whoever clicks (``Read this part`` after a quiz)."""
+
+    kind: ClassVar[str] = "rd"
+    pattern: ClassVar[str] = _pattern("rd", f"(?P<snippet>{_ID})")
+    snippet_id: str
+
+    def parts(self) -> tuple[str, ...]:
+        return (self.snippet_id,)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> OpenSnippet:
+        return cls(match["snippet"])
+
+
+@dataclass(frozen=True)
+class CoursePage(CustomId):
+    """A page of the /course overview (long courses span several pages)."""
+
+    kind: ClassVar[str] = "cp"
+    pattern: ClassVar[str] = _pattern("cp", f"(?P<learner>{_INT})", r"(?P<page>\d{1,3})")
+    learner_id: int
+    page: int
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.learner_id), str(self.page))
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> CoursePage:
+        return cls(from_base36(match["learner"]), int(match["page"]))
+
+
+@dataclass(frozen=True)
+class QuizMe(CustomId):
+    """Start a quiz for whoever clicks: on one lesson, or on the whole course (``*``)."""
+
+    kind: ClassVar[str] = "qm"
+    pattern: ClassVar[str] = _pattern("qm", rf"(?P<lesson>{_ID}|\*)")
+    lesson_id: str | None  # None: questions from the whole course
+
+    def parts(self) -> tuple[str, ...]:
+        return (self.lesson_id or ALL_LESSONS,)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> QuizMe:
+        lesson = match["lesson"]
+        return cls(None if lesson == ALL_LESSONS else lesson)
+
+
+@dataclass(frozen=True)
+class Answer(CustomId):
+    """A choice button of a quiz question."""
+
+    kind: ClassVar[str] = "qa"
+    pattern: ClassVar[str] = _pattern(
+        "qa",
+        f"(?P<learner>{_INT})",
+        f"(?P<attempt>{_INT})",
+        f"(?P<question>{_ID})",
+        f"(?P<choice>{_CHOICE})",
+    )
+    learner_id: int
+    attempt_id: int
+    question_id: str
+    choice_id: str
+
+    def parts(self) -> tuple[str, ...]:
+        return (
+            to_base36(self.learner_id),
+            to_base36(self.attempt_id),
+            self.question_id,
+            self.choice_id,
+        )
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> Answer:
+        return cls(
+            from_base36(match["learner"]),
+            from_base36(match["attempt"], MAX_ROW_ID),
+            match["question"],
+            match["choice"],
+        )
+
+
+@dataclass(frozen=True)
+class AskNumber(CustomId):
+    """The button of a numeric question: opens a modal to type the number."""
+
+    kind: ClassVar[str] = "qn"
+    pattern: ClassVar[str] = _pattern(
+        "qn", f"(?P<learner>{_INT})", f"(?P<attempt>{_INT})", f"(?P<question>{_ID})"
+    )
+    learner_id: int
+    attempt_id: int
+    question_id: str
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.learner_id), to_base36(self.attempt_id), self.question_id)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> AskNumber:
+        return cls(
+            from_base36(match["learner"]),
+            from_base36(match["attempt"], MAX_ROW_ID),
+            match["question"],
+        )
+
+
+@dataclass(frozen=True)
+class NumberAnswer(CustomId):
+    """The modal in which a learner types a numeric answer."""
+
+    kind: ClassVar[str] = "qv"
+    pattern: ClassVar[str] = _pattern(
+        "qv", f"(?P<learner>{_INT})", f"(?P<attempt>{_INT})", f"(?P<question>{_ID})"
+    )
+    learner_id: int
+    attempt_id: int
+    question_id: str
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.learner_id), to_base36(self.attempt_id), self.question_id)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> NumberAnswer:
+        return cls(
+            from_base36(match["learner"]),
+            from_base36(match["attempt"], MAX_ROW_ID),
+            match["question"],
+        )
+
+
+KINDS: tuple[type[CustomId], ...] = (
+    PageStep,
+    MarkDone,
+    OpenSnippet,
+    CoursePage,
+    QuizMe,
+    Answer,
+    AskNumber,
+    NumberAnswer,
+)
+_COMPILED = {cls.kind: (cls, re.compile(cls.pattern)) for cls in KINDS}
+
+
+def _match(custom_id: str) -> tuple[type[CustomId], re.Match[str]] | None:
+    if len(custom_id) > CUSTOM_ID_MAX:
+        return None
+    head = custom_id.split(":", 2)
+    if len(head) < 3 or head[0] != VERSION or head[1] not in _COMPILED:
+        return None
+    cls, regex = _COMPILED[head[1]]
+    match = regex.fullmatch(custom_id)
+    return (cls, match) if match else None
+
+
+def decode(custom_id: str) -> CustomId | None:
+    """The value a custom id of the current scheme carries; ``None`` for anything else."""
+    found = _match(custom_id)
+    if found is None:
+        return None
+    cls, match = found
+    try:
+        return cls.from_match(match)
+    except ValueError:  # well-formed but out of range: forged or corrupted
+        return None
+
+
+def parse_match(cls: type[CustomId], match: re.Match[str]) -> CustomId | None:
+    """``cls.from_match(match)``, or ``None`` when a number in it is out of range."""
+    try:
+        return cls.from_match(match)
+    except ValueError:
+        return None
+
+
+def has_handler(custom_id: str) -> bool:
+    """Whether the id has the shape of a kind of the current scheme (a handler will take it)."""
+    return _match(custom_id) is not None
+
+
+def is_ours(custom_id: str) -> bool:
+    """Whether a custom id was made by this bot (of any scheme version)."""
+    return bool(OURS_RE.match(custom_id))
