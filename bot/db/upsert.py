@@ -29,3 +29,37 @@ async def insert_ignore(session: AsyncSession, model: Any, **values: Any) -> boo
     statement = _statement(connection.dialect.name, model.__table__)
     result = await connection.execute(statement, values)
     return cast(CursorResult[Any], result).rowcount > 0
+
+
+@lru_cache(maxsize=64)
+def _upsert_statement(
+    dialect: str, table: Table, update: tuple[str, ...], returning: tuple[str, ...]
+) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement: Any = insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={name: statement.excluded[name] for name in update}
+    )
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
+    return statement
+
+
+async def upsert(
+    session: AsyncSession,
+    model: Any,
+    values: dict[str, Any],
+    *,
+    update: tuple[str, ...],
+    returning: tuple[str, ...] = (),
+) -> Any:
+    """Insert a row, or on a primary-key conflict update the ``update`` columns, in one statement.
+
+    Returns the ``returning`` columns of the resulting row (a Row), or ``None`` without them.
+    ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` works on PostgreSQL and SQLite 3.35+.
+    """
+    connection = await session.connection()
+    statement = _upsert_statement(connection.dialect.name, model.__table__, update, returning)
+    result = await connection.execute(statement, values)
+    return result.first() if returning else None

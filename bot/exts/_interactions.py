@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
     from bot.app import AppContext
-    from bot.db.models import Learner
     from bot.discord_app import TutorBot
 
 T = TypeVar("T")
@@ -53,9 +52,9 @@ def app_of(interaction: discord.Interaction[Any]) -> AppContext:
     return cast("TutorBot", interaction.client).app
 
 
-async def ensure_learner(session: AsyncSession, app: AppContext, actor: Actor) -> Learner:
-    """The actor as a learner (created on first contact; guild membership recorded)."""
-    return await app.services.learners.ensure(
+async def ensure_learner(session: AsyncSession, app: AppContext, actor: Actor) -> None:
+    """Make the actor a learner (created on first contact; guild membership recorded)."""
+    await app.services.learners.ensure(
         session,
         actor.user_id,
         actor.name,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.model import Course, Lesson, Snippet
 from bot.db.base import utcnow
 from bot.db.models import Learner, LessonProgress, SnippetView
-from bot.db.upsert import insert_ignore
+from bot.db.upsert import insert_ignore, upsert
 from bot.errors import NotFoundError
 
 
@@ -166,34 +166,28 @@ class CourseService:
             lesson_id=lesson.id,
             first_seen_at=now,
         )
-        created = await insert_ignore(
+        progress = await upsert(
             session,
             LessonProgress,
-            learner_id=learner_id,
-            lesson_id=lesson.id,
-            last_snippet_id=snippet.id,
-            updated_at=now,
+            {
+                "learner_id": learner_id,
+                "lesson_id": lesson.id,
+                "last_snippet_id": snippet.id,
+                "updated_at": now,
+            },
+            update=("last_snippet_id", "updated_at"),
+            returning=("completed_at",),
         )
-        if not created:
-            await session.execute(
-                update(LessonProgress)
-                .where(
-                    LessonProgress.learner_id == learner_id, LessonProgress.lesson_id == lesson.id
-                )
-                .values(last_snippet_id=snippet.id, updated_at=now)
-            )
-        await session.execute(
+        connection = await session.connection()
+        await connection.execute(
             update(Learner).where(Learner.id == learner_id).values(current_lesson_id=lesson.id)
-        )
-        progress = await session.get(
-            LessonProgress, (learner_id, lesson.id), populate_existing=True
         )
         return Page(
             lesson=lesson,
             snippet=snippet,
             index=snippet.position,
             total=len(lesson.snippets),
-            lesson_done=bool(progress and progress.completed_at),
+            lesson_done=progress.completed_at is not None,
             next_lesson=self.course.next_lesson(lesson.id),
         )
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.models import Guild, GuildMember, Learner
-from bot.db.upsert import insert_ignore
+from bot.db.upsert import insert_ignore, upsert
 from bot.errors import InvalidInputError
 
 MAX_NAME_CHARS = 100
@@ -88,42 +88,37 @@ class LearnerService:
         *,
         guild_id: int | None = None,
         guild_name: str = "",
-    ) -> Learner:
-        """The learner with this id, created if new; records guild membership when in a guild."""
+    ) -> None:
+        """Create the learner on first contact, keep their name, record guild membership.
+
+        Three single-row statements at most: every command and click runs this first.
+        """
         name = display_name.strip()[:MAX_NAME_CHARS]
         now = utcnow()
-        learner = await session.get(Learner, learner_id)
-        if learner is None:
-            await insert_ignore(
-                session,
-                Learner,
-                id=learner_id,
-                display_name=name,
-                timezone=self.default_timezone,
-                created_at=now,
-                updated_at=now,
-            )
-            learner = await session.get(Learner, learner_id, populate_existing=True)
-            assert learner is not None
-        elif name and learner.display_name != name:
-            learner.display_name = name
+        values = {
+            "id": learner_id,
+            "display_name": name,
+            "timezone": self.default_timezone,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if name:
+            await upsert(session, Learner, values, update=("display_name",))
+        else:
+            await insert_ignore(session, Learner, **values)
         if guild_id is not None:
             await insert_ignore(session, Guild, id=guild_id, name=guild_name[:100], created_at=now)
-            joined = await insert_ignore(
+            await upsert(
                 session,
                 GuildMember,
-                guild_id=guild_id,
-                learner_id=learner_id,
-                first_seen_at=now,
-                last_seen_at=now,
+                {
+                    "guild_id": guild_id,
+                    "learner_id": learner_id,
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                },
+                update=("last_seen_at",),
             )
-            if not joined:
-                await session.execute(
-                    update(GuildMember)
-                    .where(GuildMember.guild_id == guild_id, GuildMember.learner_id == learner_id)
-                    .values(last_seen_at=now)
-                )
-        return learner
 
     async def get(self, session: AsyncSession, learner_id: int) -> Learner | None:
         """The learner, or ``None`` if they never used the bot."""
@@ -132,8 +127,8 @@ class LearnerService:
     async def set_timezone(self, session: AsyncSession, learner_id: int, text: str) -> str:
         """Validate and store the learner's time zone; returns its canonical name."""
         zone = parse_timezone(text)
-        learner = await self.ensure(session, learner_id)
-        learner.timezone = zone
+        await self.ensure(session, learner_id)
+        await session.execute(update(Learner).where(Learner.id == learner_id).values(timezone=zone))
         return zone
 
     async def names(self, session: AsyncSession, learner_ids: list[int]) -> dict[int, str]:

@@ -237,8 +237,10 @@ async def test_timezones_are_validated_and_searchable(app: AppContext) -> None:
 async def test_ensure_keeps_names_and_memberships(app: AppContext) -> None:
     await _ensure(app, ME)
     async with app.db.sessions.begin() as session:
-        learner = await app.services.learners.ensure(session, ME, "New name", guild_id=GUILD)
-        assert learner.display_name == "New name"
+        await app.services.learners.ensure(session, ME, "New name", guild_id=GUILD)
+        assert (await app.services.learners.names(session, [ME])) == {ME: "New name"}
+        await app.services.learners.ensure(session, ME, "", guild_id=GUILD)  # no name: kept
+        assert (await app.services.learners.names(session, [ME])) == {ME: "New name"}
         await app.services.learners.ensure(session, ME, "x" * 300, guild_id=OTHER_GUILD)
     async with app.db.sessions() as session:
         names = await app.services.learners.names(session, [ME, 12345])
