@@ -6,8 +6,10 @@ never build services themselves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.content.loader import load_course
 from bot.content.model import Course
@@ -18,6 +20,9 @@ from bot.services.learners import LearnerService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services.tutor import TutorService
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +57,29 @@ class AppContext:
     course: Course
     db: Database
     services: Services
+    _tutor: TutorService | None = field(default=None, repr=False)
+    _tutor_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    async def tutor(self, *, progress: bool = False) -> TutorService:
+        """The /ask tutor, loaded on first use (the local model and its vector cache).
+
+        Loading embeds the course once (minutes on a slow machine, with a progress bar when
+        ``progress``), then reads the cache in well under a second; it runs off the event loop.
+        """
+        async with self._tutor_lock:
+            if self._tutor is None:
+                from bot.services.tutor import TutorService
+
+                self._tutor = await TutorService.load(
+                    self.settings, self.course, learners=self.services.learners,
+                    progress=progress,
+                )
+            return self._tutor
 
     async def close(self) -> None:
-        """Release the database connections."""
+        """Release the tutor's HTTP client and the database connections."""
+        if self._tutor is not None:
+            await self._tutor.close()
         await self.db.dispose()
 
 

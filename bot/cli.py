@@ -131,7 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         from bot.log import setup_logging
 
-        setup_logging(settings.log.level)
+        # The console and `ask` talk to a person (or a pipe) on stdout: keep routine INFO
+        # lines out of their way unless DEBUG was asked for.
+        quiet = args.command in {"console", "ask"} and settings.log.level == "INFO"
+        setup_logging("WARNING" if quiet else settings.log.level)
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         if args.command == "console":

@@ -13,8 +13,10 @@ at the end of the input, so it can be scripted.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shlex
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -25,6 +27,8 @@ from bot.errors import TutorError
 from bot.services.course import Page
 from bot.services.quiz import AnswerResult, QuestionView, parse_number
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 LETTERS = "abcdefghij"
 HELP = """\
@@ -114,6 +118,11 @@ class Console:
             return await self._dispatch(text)
         except TutorError as exc:
             return str(exc)
+        except Exception:
+            # A bug: keep the console running, and give an id to find the traceback in the log.
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("console command failed (error id %s): %r", error_id, text[:200])
+            return f"Sorry, something went wrong on my side (error id {error_id})."
 
     async def _dispatch(self, text: str) -> str:
         lowered = text.lower()
@@ -274,7 +283,14 @@ class Console:
         question = " ".join(args).strip()
         if not question:
             return "Ask a question about the course, e.g. /ask what is a token?"
-        return "Asking questions is not available in the console yet."
+        tutor = await self.app.tutor(progress=True)
+        result = await tutor.ask(self.app.db.sessions, learner_id=self.learner_id,
+                                 question=question, display_name=self.name)
+        # Markdown emphasis reads as noise in a terminal.
+        lines = [result.text.replace("*", "")]
+        if result.citations:
+            lines.append("Sources: " + "; ".join(c.label for c in result.citations))
+        return "\n".join(lines)
 
 
 async def run_console(settings: Settings, *, stdin: TextIO | None = None,
