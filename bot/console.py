@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import shlex
 import sys
 import uuid
@@ -50,6 +51,16 @@ def _bar(done: int, total: int, width: int = 10) -> str:
     return "#" * filled + "." * (width - filled)
 
 
+_BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+
+
+def plain(markdown: str) -> str:
+    """Markdown emphasis removed, for a terminal (code, lists and headings read fine as is)."""
+    text = _BOLD.sub(lambda m: m.group(1) or m.group(2), markdown)
+    return _ITALIC.sub(r"\1", text)
+
+
 def render_page(page: Page) -> str:
     """A snippet as plain text."""
     header = f"{page.lesson.label}  [{page.index + 1}/{page.total}]"
@@ -60,7 +71,7 @@ def render_page(page: Page) -> str:
     hints.append("done = mark lesson done")
     hints.append("/quiz = test yourself")
     footer = "  ".join(h for h in hints if h)
-    return f"{header}\n## {page.snippet.title}\n\n{page.snippet.body}\n\n({footer})"
+    return f"{header}\n## {page.snippet.title}\n\n{plain(page.snippet.body)}\n\n({footer})"
 
 
 def render_question(view: QuestionView) -> str:
@@ -82,7 +93,7 @@ def render_result(result: AnswerResult) -> str:
         verdict = f"You already answered this one: {result.given}."
     else:
         verdict = "Right!" if result.correct else f"Not quite. The answer is: {result.question.answer_text}."
-    lines = [verdict, result.question.explanation]
+    lines = [verdict, plain(result.question.explanation)]
     if result.lesson and result.snippet:
         lines.append(f"Read more: {result.lesson.label} > {result.snippet.title}")
     score = result.score
@@ -287,7 +298,7 @@ class Console:
         result = await tutor.ask(self.app.db.sessions, learner_id=self.learner_id,
                                  question=question, display_name=self.name)
         # Markdown emphasis reads as noise in a terminal.
-        lines = [result.text.replace("*", "")]
+        lines = [plain(result.text)]
         if result.citations:
             lines.append("Sources: " + "; ".join(c.label for c in result.citations))
         return "\n".join(lines)

@@ -38,6 +38,8 @@ def run(settings: Settings, *, offer_console: bool = True,
             return 2
         from bot.console import run_console
 
+        if settings.log.level == "INFO":  # as `tutorbot console` does: keep the screen clean
+            logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(run_console(settings))
     return asyncio.run(_run_discord(settings))
 
