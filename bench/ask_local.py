@@ -1,0 +1,283 @@
+"""Benchmark of the offline /ask path: retrieval quality, local answers, speed and memory.
+
+Not a test: it prints figures and whether each target is met. Run it from the repository root:
+
+    .venv/bin/python bench/ask_local.py                  # the "report" half of the questions
+    .venv/bin/python bench/ask_local.py --split tune --sweep   # for tuning the thresholds
+    .venv/bin/python bench/ask_local.py --quick          # a smoke run of a few seconds
+
+Figures:
+- hit@1 / hit@3 of fused retrieval, BM25 alone and embeddings alone (a hit: a passage of the
+  labelled lesson among the top 1 / 3);
+- the share of local answers to in-course questions that contain one of the question's key
+  facts, and the share of out-of-course questions that the local answerer declines;
+- warm latency of one local answer (retrieval included, query vectors not reused), p50/p95;
+- cold start (a fresh process that imports the bot and loads the retriever from a warm cache)
+  and that process's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+_T0 = time.perf_counter()  # the cold-start child measures from here (before the bot's imports)
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TARGET_KEY_FACTS = 0.90
+TARGET_P95_MS = 100.0
+TARGET_COLD_S = 5.0
+TARGET_RSS_MB = 500.0
+MODES = ("fused", "bm25", "dense")
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One labelled question from tests/ask/questions-*.toml."""
+
+    id: str
+    question: str
+    lesson: str  # "" = out of course
+    key_facts: tuple[str, ...]
+    paraphrased: bool
+    split: str
+
+
+def load_questions(paths: list[Path], split: str) -> list[Labelled]:
+    """The questions of ``split`` ("all" for every one) from the given TOML files."""
+    found: list[Labelled] = []
+    for path in paths:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        for q in data.get("q", []):
+            item = Labelled(
+                id=q["id"],
+                question=q["question"],
+                lesson=q.get("lesson", ""),
+                key_facts=tuple(q.get("key_facts", ())),
+                paraphrased=bool(q.get("paraphrased", False)),
+                split=q.get("split", "report"),
+            )
+            if split in ("all", item.split):
+                found.append(item)
+    return found
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The ``share`` quantile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def contains_key_fact(text: str, facts: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds one of ``facts`` (case-insensitive, spacing ignored)."""
+    norm = " ".join(text.casefold().split())
+    return any(" ".join(f.casefold().split()) in norm for f in facts)
+
+
+def cold_start_child(lessons: Path, cache_dir: Path) -> None:
+    """Run in a fresh process: import, load the retriever from the cache, answer once."""
+    from bot.content.loader import load_course
+    from bot.qa.local import answer_locally
+    from bot.qa.retrieval import Retriever
+
+    course = load_course(lessons)
+    retriever = Retriever.load(course, cache_dir)
+    loaded = time.perf_counter() - _T0
+    answer_locally("What is a token?", retriever.search("What is a token?"))
+    first = time.perf_counter() - _T0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "load_s": loaded,
+                "first_answer_s": first,
+                "peak_rss_mb": peak_mb,
+                "from_cache": retriever.from_cache,
+            }
+        )
+    )
+
+
+def main() -> int:
+    """Parse the arguments, run the benchmark, print the figures."""
+    parser = argparse.ArgumentParser(description="Benchmark the offline /ask path.")
+    parser.add_argument("--lessons", type=Path, default=ROOT / "lessons")
+    parser.add_argument("--questions", type=Path, nargs="*", default=None)
+    parser.add_argument("--split", choices=("report", "tune", "all"), default="report")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / "data" / "cache")  # the bot's own
+    parser.add_argument("--quick", action="store_true", help="few questions, one timing round")
+    parser.add_argument("--sweep", action="store_true", help="print the support-threshold sweep")
+    parser.add_argument("--show", type=int, default=0, help="print this many local answers")
+    parser.add_argument("--cold-start-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.cold_start_child:
+        cold_start_child(args.lessons, args.cache_dir)
+        return 0
+
+    from bot.content.loader import load_course
+    from bot.qa.local import answer_locally
+    from bot.qa.retrieval import Retriever
+
+    paths = args.questions or sorted((ROOT / "tests" / "ask").glob("questions-*.toml"))
+    course = load_course(args.lessons)
+    questions = [
+        q for q in load_questions(paths, args.split) if not q.lesson or course.lesson(q.lesson)
+    ]
+    if args.quick:
+        in_course = [q for q in questions if q.lesson][:6]
+        questions = in_course + [q for q in questions if not q.lesson][:3]
+    if not questions:
+        print("No questions match this course and split.", file=sys.stderr)
+        return 2
+
+    started = time.perf_counter()
+    retriever = Retriever.load(course, args.cache_dir, progress=not args.quick)
+    built = "from the cache" if retriever.from_cache else "embedded now"
+    print(
+        f"course: {len(course.lessons)} lessons, {len(retriever.passages)} passages ({built}, "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
+    in_course = [q for q in questions if q.lesson]
+    outside = [q for q in questions if not q.lesson]
+    print(
+        f"questions: {len(questions)} ({args.split}): {len(in_course)} in the course "
+        f"({sum(q.paraphrased for q in in_course)} paraphrased), {len(outside)} outside\n"
+    )
+
+    # --- retrieval quality ---
+    print("retrieval      hit@1   hit@3   (paraphrased only: hit@1 / hit@3)")
+    for mode in MODES:
+        h1 = h3 = p1 = p3 = 0
+        for q in in_course:
+            lessons = [h.passage.lesson_id for h in retriever.search(q.question, 3, mode)]
+            h1 += lessons[:1] == [q.lesson]
+            h3 += q.lesson in lessons
+            if q.paraphrased:
+                p1 += lessons[:1] == [q.lesson]
+                p3 += q.lesson in lessons
+        n = max(1, len(in_course))
+        np_ = max(1, sum(q.paraphrased for q in in_course))
+        print(f"  {mode:<9}   {h1 / n:6.2f}  {h3 / n:6.2f}   ({p1 / np_:.2f} / {p3 / np_:.2f})")
+
+    # --- local answers ---
+    k = 4
+    answers = {q.id: answer_locally(q.question, retriever.search(q.question, k)) for q in questions}
+    with_fact = [q for q in in_course if contains_key_fact(answers[q.id].text, q.key_facts)]
+    answered = [q for q in in_course if answers[q.id].supported]
+    declined = [q for q in outside if not answers[q.id].supported]
+    fact_share = len(with_fact) / max(1, len(in_course))
+    decline_share = len(declined) / max(1, len(outside))
+    print(
+        f"\nlocal answers: {len(answered)}/{len(in_course)} in-course questions answered, "
+        f"{len(with_fact)}/{len(in_course)} contain a key fact ({fact_share:.0%}); "
+        f"{len(declined)}/{len(outside)} out-of-course questions declined ({decline_share:.0%})"
+    )
+    misses = [q for q in in_course if q not in with_fact]
+    for q in misses:
+        state = "answered" if answers[q.id].supported else "DECLINED"
+        top = retriever.search(q.question, 1)[0]
+        print(
+            f"  no key fact: {q.id} ({state}; top {top.passage.id} cos {top.cosine:.2f} "
+            f"bm25 {top.bm25:.1f}) {q.question!r}"
+        )
+    for q in outside:
+        if answers[q.id].supported:
+            print(f"  answered although outside the course: {q.id} {q.question!r}")
+    for q in questions[: args.show]:
+        print(f"\n--- {q.id} [{q.lesson or 'outside'}] {q.question}\n{answers[q.id].text}")
+        for n, p in enumerate(answers[q.id].citations, start=1):
+            print(f"    [{n}] {p.citation}: {p.title} ({p.id})")
+
+    if args.sweep:
+        sweep(retriever, in_course, outside, k)
+
+    # --- warm latency ---
+    for q in questions[:3]:  # warm-up: first calls allocate and fill CPU caches
+        answer_locally(q.question, retriever.search(q.question, k))
+    rounds = 1 if args.quick else 3
+    timings: list[float] = []
+    for _ in range(rounds):
+        for q in questions:
+            retriever.embedder.forget_queries()  # time real work, not a cache hit
+            t = time.perf_counter()
+            answer_locally(q.question, retriever.search(q.question, k))
+            timings.append((time.perf_counter() - t) * 1000)
+    p50, p95 = percentile(timings, 0.50), percentile(timings, 0.95)
+    print(
+        f"\nlatency (warm, retrieval + answer, {len(timings)} runs, {os.cpu_count()} CPUs): "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+    )
+
+    # --- cold start and memory, in a fresh process ---
+    child = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--cold-start-child",
+            "--lessons",
+            str(args.lessons),
+            "--cache-dir",
+            str(args.cache_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    cold = json.loads(child.stdout.strip().splitlines()[-1])
+    print(
+        f"cold start (fresh process, warm cache={cold['from_cache']}): loaded in "
+        f"{cold['load_s']:.2f} s, first answer at {cold['first_answer_s']:.2f} s; "
+        f"peak RSS {cold['peak_rss_mb']:.0f} MB"
+    )
+
+    # --- targets ---
+    checks = [
+        (f"key fact in local answers >= {TARGET_KEY_FACTS:.0%}", fact_share >= TARGET_KEY_FACTS),
+        (f"latency p95 <= {TARGET_P95_MS:.0f} ms", p95 <= TARGET_P95_MS),
+        (f"cold start <= {TARGET_COLD_S:.0f} s", cold["load_s"] <= TARGET_COLD_S),
+        (f"peak RSS <= {TARGET_RSS_MB:.0f} MB", cold["peak_rss_mb"] <= TARGET_RSS_MB),
+    ]
+    print("\ntargets:")
+    for label, ok in checks:
+        print(f"  {'met   ' if ok else 'MISSED'}  {label}")
+    if args.quick:
+        print("(quick run: too few questions for the figures to mean much)")
+    return 0
+
+
+def sweep(retriever: object, in_course: list[Labelled], outside: list[Labelled], k: int) -> None:
+    """Print how the support thresholds trade answered in-course against declined outside."""
+    from bot.qa.retrieval import Retriever
+
+    assert isinstance(retriever, Retriever)
+    rows = []
+    for q in in_course + outside:
+        hits = retriever.search(q.question, k)
+        rows.append((q, max(h.cosine for h in hits), max(h.bm25 for h in hits)))
+    print("\nbest cosine / best BM25 per question:")
+    for q, cos, bm in sorted(rows, key=lambda r: r[1]):
+        print(f"  {cos:5.2f} {bm:5.1f}  {'IN ' if q.lesson else 'out'} {q.id} {q.question[:60]!r}")
+    print("\nsweep (cosine-only threshold): answered in-course / declined outside")
+    for t in [x / 100 for x in range(20, 56, 2)]:
+        a = sum(cos >= t for q, cos, _ in rows if q.lesson)
+        d = sum(cos < t for q, cos, _ in rows if not q.lesson)
+        print(f"  cos >= {t:.2f}: {a}/{len(in_course)}  {d}/{len(outside)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

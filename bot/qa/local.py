@@ -1,0 +1,249 @@
+"""The offline answer: at most three sentences quoted from the course, or an honest "not covered".
+
+No model here writes text. The answer is made of whole sentences copied from the passages that
+retrieval found, chosen by their similarity to the question, so it can never state a fact the
+course does not hold. When the best passages are too far from the question (or the message is
+small talk or an attempt to give the bot instructions) it declines and names the nearest
+lessons instead of quoting something beside the point.
+
+Thresholds were tuned on the "tune" half of tests/ask/questions-*.toml with
+``bench/ask_local.py --split tune --sweep``; the "report" half measures them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.qa.embedder import Embedder
+from bot.qa.retrieval import Hit, Passage, Sentence, candidate_sentences, content_words
+
+#: A question is answered when its best passage reaches this cosine similarity...
+SUPPORT_MIN_COSINE = 0.37
+#: ... or reaches SUPPORT_LEXICAL_MIN_COSINE with a BM25 score of at least SUPPORT_MIN_BM25
+#: (the words of the question really occur in it).
+SUPPORT_LEXICAL_MIN_COSINE = 0.28
+SUPPORT_MIN_BM25 = 3.3
+#: Sentences are quoted from this many of the best passages.
+PASSAGES_QUOTED = 1
+MAX_SENTENCES = 3
+#: A sentence's score: its cosine similarity with the question, plus these bonuses.
+LEXICAL_WEIGHT = 0.15  # x the share of the question's words that the sentence contains
+EMPHASIS_WEIGHT = 0.15  # the author set a term in it in bold: it states a key point
+NEW_EMPHASIS_WEIGHT = 0.10  # ... and that term is not just the question's own words
+PASSAGE_RANK_PENALTY = 0.05  # per rank of its passage below the best one
+#: Fragments this short are quoted only beside their neighbours, never chosen for themselves.
+MIN_WORDS = 4
+#: How many lessons a decline names.
+LESSONS_NAMED = 2
+
+
+@dataclass(frozen=True)
+class LocalAnswer:
+    """An answer made offline from the course text."""
+
+    text: str  # the answer WITHOUT the "offline" label (adapters add the label)
+    citations: tuple[Passage, ...]  # the passages quoted, best first ([n] in ``text``)
+    supported: bool  # False: the course does not cover it; ``text`` names the nearest lessons
+
+
+# --- messages that are not questions about the course ------------------------------------------
+
+_GREETING_WORDS = frozenset(
+    """hi hello hey hiya howdy yo sup hola bonjour morning afternoon evening good night thanks
+    thank you thx ty cheers bye goodbye ok okay cool nice great there bot tutor tutorbot all
+    everyone folks guys please lol haha how are what's whats up doing is it going who you
+    u r a an the i am im i'm test testing ping""".split()
+)
+_INJECTION_RE = re.compile(
+    r"""
+    \b(ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}
+        \b(instructions?|prompts?|rules|guidelines|directions|context|above|previous|prior)\b
+    | \bsystem\s+prompt\b
+    | \b(reveal|print|show|repeat|leak)\b[^.?!]{0,30}\b(instructions|prompt|rules|api\s+key)\b
+    | \byou\s+are\s+(now|no\s+longer)\b
+    | \b(pretend|act)\s+(to\s+be|you\s+are|as\s+(if|a|an))\b
+    | \b(jailbreak|developer\s+mode|dan\s+mode|do\s+anything\s+now)\b
+    | \bnew\s+instructions?\b
+    | </?\s*(system|instructions?|question)\s*>
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_WORD_RE = re.compile(r"[\w']+")
+
+
+def is_small_talk(text: str) -> bool:
+    """A greeting, thanks or "how are you" with nothing to look up."""
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    return all(w in _GREETING_WORDS for w in words)
+
+
+def is_injection(text: str) -> bool:
+    """Text that tries to give the bot instructions instead of asking about the course."""
+    return bool(_INJECTION_RE.search(text))
+
+
+# --- answering ---------------------------------------------------------------------------------
+
+
+def is_supported(hits: list[Hit]) -> bool:
+    """Whether the best passage is close enough to the question to quote from it."""
+    if not hits:
+        return False
+    cosine = max(h.cosine for h in hits)
+    bm25 = max(h.bm25 for h in hits)
+    return cosine >= SUPPORT_MIN_COSINE or (
+        cosine >= SUPPORT_LEXICAL_MIN_COSINE and bm25 >= SUPPORT_MIN_BM25
+    )
+
+
+def answer_locally(question: str, hits: list[Hit]) -> LocalAnswer:
+    """Answer ``question`` by quoting the best sentences of ``hits`` (best passage first).
+
+    Declines, naming the lessons of the nearest passages, when the course does not cover the
+    question or the message is not a question about it.
+    """
+    text = question.strip()
+    if not text or is_small_talk(text):
+        return _decline(hits, _SMALL_TALK)
+    if is_injection(text):
+        return _decline(hits, _INJECTION)
+    if not is_supported(hits):
+        return _decline(hits, _NOT_COVERED)
+    chosen = _choose_sentences(text, hits[:PASSAGES_QUOTED])
+    if not chosen:
+        return _decline(hits, _NOT_COVERED)
+    return _compose(chosen)
+
+
+# Each decline: what to say, then how to name the nearest lessons.
+_SMALL_TALK = (
+    "Hello! I answer questions about the course by quoting its lessons.",
+    " Ask me about any topic in them; {lessons} {is_are} a good place to start.",
+)
+_INJECTION = (
+    "I can only answer questions about the course, from its lessons.",
+    " The nearest {lesson_s} to your message {is_are} {lessons}.",
+)
+_NOT_COVERED = (
+    "I could not find this in the course, so I won't guess.",
+    " The nearest {lesson_s} {is_are} {lessons}.",
+)
+
+
+@dataclass(frozen=True)
+class _Quote:
+    passage: Passage
+    rank: int  # of the passage among the hits, 0 = best
+    position: int  # of the sentence in the passage
+    sentence: Sentence
+
+
+_ANAPHORA = frozenset(
+    "it its this these they them their that those such so but and or also both each".split()
+)
+
+
+def _choose_sentences(question: str, hits: list[Hit]) -> list[_Quote]:
+    candidates = [
+        _Quote(hit.passage, rank, position, sentence)
+        for rank, hit in enumerate(hits)
+        for position, sentence in enumerate(candidate_sentences(hit.passage.text))
+    ]
+    if not candidates:
+        return []
+    embedder = Embedder.shared()
+    query = embedder.embed_query(question)
+    scores = embedder.embed_known([c.sentence.text for c in candidates]) @ query
+    question_words = content_words(question)
+    for i, c in enumerate(candidates):
+        words = content_words(c.sentence.text)
+        stressed = content_words(" ".join(c.sentence.emphasis))
+        overlap = len(question_words & words) / len(question_words) if question_words else 0.0
+        scores[i] += (
+            LEXICAL_WEIGHT * overlap
+            + EMPHASIS_WEIGHT * bool(stressed)
+            + NEW_EMPHASIS_WEIGHT * bool(stressed - question_words)
+            - PASSAGE_RANK_PENALTY * c.rank
+        )
+    eligible = [i for i, c in enumerate(candidates) if len(c.sentence.text.split()) >= MIN_WORDS]
+    chosen: set[int] = set()
+    for i in sorted(eligible, key=lambda i: -scores[i]):
+        if len(chosen) >= MAX_SENTENCES:
+            break
+        group = _with_context(candidates, i)
+        if len(chosen | group) <= MAX_SENTENCES:
+            chosen |= group
+    return [candidates[i] for i in sorted(chosen, key=lambda i: (candidates[i].rank, i))]
+
+
+def _with_context(candidates: list[_Quote], i: int) -> set[int]:
+    """Sentence ``i`` with what it needs to be understood when quoted.
+
+    A lead-in ("They are:") brings the next sentence (the first item it introduces); a sentence
+    opening with "It", "This", "They"... brings the sentence before it in the same paragraph.
+    """
+    group = {i}
+    quote = candidates[i]
+
+    def neighbour(j: int) -> _Quote | None:
+        if 0 <= j < len(candidates) and candidates[j].passage == quote.passage:
+            return candidates[j]
+        return None
+
+    before = neighbour(i - 1)
+    first_word = (
+        quote.sentence.text.split()[0].lower().strip("\"'“(") if quote.sentence.text else ""
+    )
+    if first_word in _ANAPHORA and before and before.sentence.block == quote.sentence.block:
+        group.add(i - 1)
+    if quote.sentence.lead_in:
+        if neighbour(i + 1) is None:
+            return set()  # a lead-in with nothing after it is not worth quoting
+        group.add(i + 1)
+    return group
+
+
+def _compose(quotes: list[_Quote]) -> LocalAnswer:
+    # Passage by passage (best first) and, inside one, in the course's own order; list items
+    # stay list items and sentences of one paragraph stay one paragraph.
+    citations: list[Passage] = []
+    groups: list[list[str]] = []
+    previous: _Quote | None = None
+    for quote in quotes:
+        if quote.passage not in citations:
+            citations.append(quote.passage)
+            groups.append([])
+            previous = None
+        lines = groups[-1]
+        sentence = quote.sentence
+        if sentence.item:
+            lines.append(f"- {sentence.text}")
+        elif previous and not previous.sentence.item and previous.sentence.block == sentence.block:
+            # An ellipsis marks sentences left out between two quoted ones.
+            gap = " " if quote.position == previous.position + 1 else " … "
+            lines[-1] += gap + sentence.text
+        else:
+            lines.append(sentence.text)
+        previous = quote
+    text = "\n\n".join("\n".join(lines) + f" [{n}]" for n, lines in enumerate(groups, start=1))
+    return LocalAnswer(text=text, citations=tuple(citations), supported=True)
+
+
+def _decline(hits: list[Hit], message: tuple[str, str]) -> LocalAnswer:
+    labels: list[str] = []
+    for hit in hits:
+        if hit.passage.citation not in labels:
+            labels.append(hit.passage.citation)
+        if len(labels) == LESSONS_NAMED:
+            break
+    text = message[0]
+    if labels:
+        named = " and ".join(f"**{label}**" for label in labels)
+        several = len(labels) > 1
+        text += message[1].format(
+            lessons=named,
+            lesson_s="lessons" if several else "lesson",
+            is_are="are" if several else "is",
+        )
+    return LocalAnswer(text=text, citations=(), supported=False)

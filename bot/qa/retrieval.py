@@ -1,0 +1,546 @@
+"""Find the course passages that answer a question: BM25 and sentence embeddings, fused.
+
+Lessons are split into passages (one per snippet; a snippet too long for the model is split at
+paragraph boundaries into ``snippet-id#1``, ``snippet-id#2``...). Each passage is ranked two
+ways, lexically with BM25 (``bm25s`` with the Snowball English stemmer) and by the cosine
+similarity of its embedding with the question's (:mod:`bot.qa.embedder`), and the two rankings
+are combined by reciprocal-rank fusion, which needs no calibration between the two scores.
+
+Embedding the course takes a while (tens of seconds on two cores), so the vectors of the
+passages and of their candidate answer sentences are cached in one ``.npz`` file whose name
+holds a hash of exactly what was embedded (text and model): any change to the course gives a
+new key and a rebuild. :meth:`Retriever.load` is synchronous; the bot calls it in a worker
+thread so the Discord event loop never waits on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from bot.content.model import Course, Lesson, Snippet
+from bot.qa.embedder import MODEL_SHA256, Embedder
+
+log = logging.getLogger(__name__)
+
+#: Bump when the way passages, sentences or embedded texts are made changes.
+INDEX_FORMAT = 2
+#: Passages longer than this many word-piece tokens (title included) are split, so that the
+#: model (which reads at most 256) sees all of a passage and each vector stays focused.
+MAX_PASSAGE_TOKENS = 200
+#: Reciprocal-rank fusion: score = w_bm25 / (K + rank_bm25) + w_dense / (K + rank_dense).
+RRF_K = 5.0
+RRF_BM25_WEIGHT = 0.75
+RRF_DENSE_WEIGHT = 1.0
+#: How a passage's dense score mixes its own vector with its best sentence's.
+DENSE_SENTENCE_WEIGHT = 0.3
+
+CACHE_PREFIX = "ask-index-"
+
+Mode = Literal["fused", "bm25", "dense"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of the course that can be retrieved and quoted."""
+
+    id: str  # unique; the snippet id, or "snippet-id#2" for a part of a long snippet
+    snippet_id: str
+    lesson_id: str
+    lesson_number: int
+    lesson_title: str
+    title: str  # the snippet's title
+    text: str  # Markdown, as written by the course author
+
+    @property
+    def citation(self) -> str:
+        """How answers cite it: ``Lesson 7 - Pre-training`` (the same as ``Lesson.label``)."""
+        return f"Lesson {self.lesson_number} - {self.lesson_title}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage found for a query."""
+
+    passage: Passage
+    score: float  # the ranking score of the mode used (fused by default); higher is better
+    cosine: float  # cosine similarity of the passage's embedding with the query's
+    bm25: float  # raw BM25 score (0 when no query term occurs in the passage)
+
+
+# --- Markdown to text ------------------------------------------------------------------------
+
+_FENCE_RE = re.compile(r"^\s*(```|~~~)")
+_LIST_RE = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s")
+_TABLE_RE = re.compile(r"^\s*\|")
+_QUOTE_RE = re.compile(r"^\s*>\s?")
+_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_STRONG_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EM_STAR_RE = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
+_EM_UNDER_RE = re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])")
+_HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
+_STRESS_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
+_CODE_SPAN_RE = re.compile(r"`([^`]*)`")
+_SPACES_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, list item or table of a passage, with its Markdown kind."""
+
+    kind: Literal["text", "item", "table", "code", "heading"]
+    markdown: str
+
+
+def split_blocks(markdown: str) -> list[Block]:
+    """Split Markdown into paragraphs, list items, tables, code blocks and headings."""
+    blocks: list[Block] = []
+    lines: list[str] = []
+    kind: Literal["text", "item", "table", "code", "heading"] = "text"
+
+    def flush() -> None:
+        nonlocal lines
+        if lines:
+            joiner = "\n" if kind in ("code", "table") else " "
+            blocks.append(Block(kind, joiner.join(lines).strip()))
+        lines = []
+
+    in_code = False
+    for raw in _HTML_COMMENT_RE.sub("", markdown).splitlines():
+        if in_code:
+            lines.append(raw)
+            if _FENCE_RE.match(raw):
+                flush()
+                in_code = False
+            continue
+        if _FENCE_RE.match(raw):
+            flush()
+            kind, in_code = "code", True
+            lines.append(raw)
+            continue
+        if not raw.strip():
+            flush()
+            continue
+        if _HEADING_RE.match(raw):
+            flush()
+            kind = "heading"
+            lines.append(raw)
+            flush()
+            continue
+        if _TABLE_RE.match(raw):
+            if kind != "table":
+                flush()
+            kind = "table"
+            lines.append(raw)
+            continue
+        if _LIST_RE.match(raw):
+            flush()
+            kind = "item"
+            lines.append(_LIST_RE.sub("", raw, count=1).strip())
+            continue
+        if kind == "table" or (kind == "heading" and not lines):
+            flush()
+            kind = "text"
+        if not lines:
+            kind = "item" if kind == "item" and raw.startswith((" ", "\t")) else "text"
+        lines.append(_QUOTE_RE.sub("", raw).strip())
+    if in_code:  # an unclosed fence: still code, never prose
+        kind = "code"
+    flush()
+    return blocks
+
+
+def strip_inline(markdown: str, *, keep_code: bool = True) -> str:
+    """Inline Markdown to readable text: emphasis and links dropped, whitespace collapsed.
+
+    Inline code keeps its backticks when ``keep_code`` (Discord shows them as code).
+    """
+    text = _IMAGE_RE.sub(r"\1", markdown)
+    text = _LINK_RE.sub(r"\1", text)
+    for _ in range(2):  # nested emphasis such as ***x***
+        text = _STRONG_RE.sub(r"\2", text)
+        text = _EM_STAR_RE.sub(r"\1", text)
+        text = _EM_UNDER_RE.sub(r"\1", text)
+    if not keep_code:
+        text = _CODE_SPAN_RE.sub(r"\1", text)
+    return _SPACES_RE.sub(" ", text).strip()
+
+
+def plain_text(markdown: str) -> str:
+    """A passage as plain prose for ranking: code and tables kept as text, formatting dropped."""
+    parts = []
+    for block in split_blocks(markdown):
+        if block.kind == "code":
+            body = [ln for ln in block.markdown.splitlines() if not _FENCE_RE.match(ln)]
+            parts.append(" ".join(body))
+        elif block.kind == "table":
+            cells = [c.strip() for ln in block.markdown.splitlines() for c in ln.split("|")]
+            parts.append(" ".join(c for c in cells if c and not set(c) <= set("-: ")))
+        else:
+            parts.append(strip_inline(block.markdown.lstrip("# "), keep_code=False))
+    return "\n".join(p for p in parts if p)
+
+
+_ABBREVIATIONS = frozenset(
+    "e.g i.e etc vs cf al approx fig no dr mr mrs ms prof st jr sr inc ltd co corp".split()
+)
+_SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’)\]*_]*\s+(?=[\"'“‘(\[*_]*[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping abbreviations (e.g., vs.) and decimals intact."""
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END_RE.finditer(text):
+        end = match.start() + 1
+        before = text[start:end].rstrip(".").split()
+        word = before[-1].lower().strip("(\"'“") if before else ""
+        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            continue  # "e.g. GPT", "J. Smith": not the end of a sentence
+        sentences.append(text[start : match.end()].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def _is_label(marked: str, sentence: str) -> bool:
+    """A line such as "**Mixtral 8x7B** (Mistral AI, 2023)": a heading in all but name.
+
+    It opens in bold and ends without punctuation. A formula ("**a = b + c**") is kept.
+    """
+    ended = sentence.rstrip("\"”’')]").endswith((".", "!", "?", ":", ";", "…"))
+    return marked.lstrip().startswith(("**", "__")) and not ended and "=" not in sentence
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence (or list item) of a passage that may be quoted, with its place in the text."""
+
+    text: str  # verbatim, with emphasis and links stripped; inline code keeps its backticks
+    block: int  # which paragraph or list item of the passage it belongs to
+    item: bool  # it is (part of) a list item
+    lead_in: bool  # it ends with ":" and introduces what follows (never quoted last)
+    emphasis: tuple[str, ...]  # the terms the author set in bold or italics in it
+
+
+@lru_cache(maxsize=4096)
+def candidate_sentences(markdown: str) -> tuple[Sentence, ...]:
+    """The prose sentences of a passage, in reading order: never code, tables or headings."""
+    found: list[Sentence] = []
+    for index, block in enumerate(split_blocks(markdown)):
+        if block.kind not in ("text", "item"):
+            continue
+        # Split the Markdown, not the stripped text, to know which words the author stressed.
+        for marked in split_sentences(block.markdown):
+            sentence = strip_inline(marked)
+            if sentence.count("`") % 2:
+                continue  # a code span cut in two: not quotable
+            if _is_label(marked, sentence):
+                continue
+            stressed = tuple(strip_inline(m.group(0)) for m in _STRESS_RE.finditer(marked))
+            found.append(
+                Sentence(sentence, index, block.kind == "item", sentence.endswith(":"), stressed)
+            )
+    return tuple(found)
+
+
+_STEMMER = Stemmer.Stemmer("english")
+_STEMMER_LOCK = threading.Lock()  # PyStemmer objects are not thread-safe
+_WORD_RE = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+#: Words that say nothing about the topic, chat spellings included ("whats", "u", "r").
+_FILLER = frozenset(
+    """a an the is are was were be been being do does did done what which who whom whose why how
+    when where of to in on for and or but with by from as at it its this that these those there
+    their they them can could should would will shall may might must i you we he she me my your
+    our us about into than then so if not no yes also just only more most much many any some
+    such kind kinda sort like get gets got make makes made vs versus between u r ur im i'm ive
+    whats what's dont don't doesnt isnt thats that's stuff thing things really actually pls
+    please hey hi lol gonna wanna tell explain mean""".split()
+)
+
+
+def content_words(text: str) -> frozenset[str]:
+    """The stemmed words of ``text`` that carry meaning (for comparing a question with a text)."""
+    words = [w for w in _WORD_RE.findall(text.lower()) if w not in _FILLER and len(w) > 1]
+    with _STEMMER_LOCK:
+        return frozenset(_STEMMER.stemWords(words))
+
+
+# --- building passages -------------------------------------------------------------------------
+
+
+def _passages_of(lesson: Lesson, snippet: Snippet, embedder: Embedder) -> list[Passage]:
+    def make(pid: str, text: str) -> Passage:
+        return Passage(
+            id=pid,
+            snippet_id=snippet.id,
+            lesson_id=lesson.id,
+            lesson_number=lesson.number,
+            lesson_title=lesson.title,
+            title=snippet.title,
+            text=text,
+        )
+
+    whole = make(snippet.id, snippet.body)
+    if embedder.count_tokens(_embedding_text(whole)) <= MAX_PASSAGE_TOKENS:
+        return [whole]
+    # Pack whole paragraphs greedily, so each part reads well on its own.
+    parts: list[str] = []
+    paragraphs = _paragraphs(snippet.body)
+    for paragraph in paragraphs:
+        candidate = f"{parts[-1]}\n\n{paragraph}" if parts else paragraph
+        probe = make(snippet.id, candidate)
+        if parts and embedder.count_tokens(_embedding_text(probe)) <= MAX_PASSAGE_TOKENS:
+            parts[-1] = candidate
+        else:
+            parts.append(paragraph)
+    if len(parts) == 1:
+        return [whole]
+    return [make(f"{snippet.id}#{i}", text) for i, text in enumerate(parts, start=1)]
+
+
+def _paragraphs(markdown: str) -> list[str]:
+    """Markdown cut at blank lines, except inside a fenced code block."""
+    paragraphs: list[list[str]] = [[]]
+    in_code = False
+    for line in markdown.splitlines():
+        if _FENCE_RE.match(line):
+            in_code = not in_code
+        if not line.strip() and not in_code:
+            if paragraphs[-1]:
+                paragraphs.append([])
+            continue
+        paragraphs[-1].append(line)
+    return ["\n".join(p).strip() for p in paragraphs if p]
+
+
+def build_passages(course: Course, embedder: Embedder) -> list[Passage]:
+    """Every passage of the course, in course order."""
+    return [
+        passage
+        for lesson in course.lessons
+        for snippet in lesson.snippets
+        for passage in _passages_of(lesson, snippet, embedder)
+    ]
+
+
+def _embedding_text(passage: Passage) -> str:
+    # The titles add what a passage is about even when its text never says it in so many words.
+    return f"{passage.title}. {plain_text(passage.text)}"
+
+
+def _bm25_text(passage: Passage) -> str:
+    return f"{passage.title}. {plain_text(passage.text)}"
+
+
+# --- the index ---------------------------------------------------------------------------------
+
+
+class _Lexical:
+    """BM25 over stemmed words with English stop words removed."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+        self._lock = threading.Lock()  # PyStemmer objects are not thread-safe
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(self.tokens(texts), show_progress=False)
+        self._size = len(texts)
+
+    def tokens(self, texts: Sequence[str]) -> list[list[str]]:
+        with self._lock:
+            return bm25s.tokenize(
+                list(texts),
+                stopwords="en",
+                stemmer=self._stemmer,
+                return_ids=False,
+                show_progress=False,
+            )
+
+    def scores(self, query: str) -> np.ndarray:
+        terms = [t for t in self.tokens([query])[0] if t]
+        known = self._bm25.get_tokens_ids(terms)
+        if not known:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores_from_ids(known), dtype=np.float32)
+
+
+def _rrf_ranks(scores: np.ndarray, *, positive_only: bool) -> np.ndarray:
+    """1-based ranks (ties share the better rank); ``inf`` for items that must not count."""
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.float64)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    if positive_only:
+        ranks[scores <= 0] = np.inf
+    return ranks
+
+
+class Retriever:
+    """Ranks the course's passages for a question. Build it with :meth:`load`."""
+
+    def __init__(
+        self,
+        passages: list[Passage],
+        passage_vectors: np.ndarray,
+        sentences: list[str],
+        sentence_vectors: np.ndarray,
+        sentence_passage: np.ndarray,
+        embedder: Embedder,
+        *,
+        from_cache: bool,
+    ) -> None:
+        self.passages = passages
+        self.embedder = embedder
+        #: Whether the vectors came from the disk cache (False: they were just computed).
+        self.from_cache = from_cache
+        self._passage_vectors = passage_vectors
+        self._sentences = sentences
+        self._sentence_vectors = sentence_vectors
+        self._sentence_passage = sentence_passage
+        self._lexical = _Lexical([_bm25_text(p) for p in passages])
+        # The answerer embeds candidate sentences of the top passages: hand it the cached ones.
+        embedder.remember(sentences, sentence_vectors)
+
+    @classmethod
+    def load(
+        cls,
+        course: Course,
+        cache_dir: Path,
+        *,
+        progress: bool = False,
+        embedder: Embedder | None = None,
+    ) -> Retriever:
+        """Index ``course``, reusing the vectors cached in ``cache_dir`` when the course is unchanged.
+
+        Synchronous and slow on a cold cache (the whole course is embedded, with a tqdm progress
+        bar when ``progress``): call it in a worker thread from async code.
+        """
+        embedder = embedder or Embedder.shared()
+        passages = build_passages(course, embedder)
+        sentences: list[str] = []
+        owners: list[int] = []
+        for index, passage in enumerate(passages):
+            for sentence in candidate_sentences(passage.text):
+                sentences.append(sentence.text)
+                owners.append(index)
+        texts = [_embedding_text(p) for p in passages]
+        key = _cache_key(texts, sentences)
+        path = Path(cache_dir) / f"{CACHE_PREFIX}{key[:32]}.npz"
+        vectors = _read_cache(path, key, len(texts) + len(sentences))
+        from_cache = vectors is not None
+        if vectors is None:
+            log.info("Embedding %d passages and %d sentences", len(texts), len(sentences))
+            vectors = embedder.embed(texts + sentences, progress=progress)
+            _write_cache(path, key, vectors)
+        return cls(
+            passages,
+            vectors[: len(texts)],
+            sentences,
+            vectors[len(texts) :],
+            np.asarray(owners, dtype=np.int64),
+            embedder,
+            from_cache=from_cache,
+        )
+
+    def search(self, query: str, k: int = 4, mode: Mode = "fused") -> list[Hit]:
+        """The ``k`` best passages for ``query``, best first."""
+        if not self.passages or k <= 0:
+            return []
+        cosine, bm25 = self._scores(query)
+        if mode == "bm25":
+            score = bm25.astype(np.float64)
+        elif mode == "dense":
+            score = self._dense(cosine, query)
+        else:
+            score = self.fuse(self._dense(cosine, query), bm25)
+        # Ties (e.g. BM25 zero everywhere) fall back to the cosine.
+        order = np.lexsort((-cosine, -score))[:k]
+        return [
+            Hit(self.passages[i], float(score[i]), float(cosine[i]), float(bm25[i])) for i in order
+        ]
+
+    def _scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        vector = self.embedder.embed_query(query)
+        cosine = self._passage_vectors @ vector
+        return cosine, self._lexical.scores(query)
+
+    def _dense(self, cosine: np.ndarray, query: str) -> np.ndarray:
+        if DENSE_SENTENCE_WEIGHT <= 0 or not self._sentences:
+            return cosine
+        vector = self.embedder.embed_query(query)
+        best = np.full(len(self.passages), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._sentence_passage, self._sentence_vectors @ vector)
+        best = np.where(best < -0.5, cosine, best)
+        return (1 - DENSE_SENTENCE_WEIGHT) * cosine + DENSE_SENTENCE_WEIGHT * best
+
+    @staticmethod
+    def fuse(dense: np.ndarray, bm25: np.ndarray) -> np.ndarray:
+        """Reciprocal-rank fusion of the dense and BM25 rankings."""
+        dense_rank = _rrf_ranks(dense, positive_only=False)
+        bm25_rank = _rrf_ranks(bm25, positive_only=True)
+        return RRF_DENSE_WEIGHT / (RRF_K + dense_rank) + RRF_BM25_WEIGHT / (RRF_K + bm25_rank)
+
+
+# --- the cache ---------------------------------------------------------------------------------
+
+
+def _cache_key(passage_texts: Sequence[str], sentences: Sequence[str]) -> str:
+    payload = json.dumps(
+        {
+            "format": INDEX_FORMAT,
+            "model": MODEL_SHA256,
+            "passages": list(passage_texts),
+            "sentences": list(sentences),
+        },
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _read_cache(path: Path, key: str, rows: int) -> np.ndarray | None:
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            stored_key = str(data["key"])
+            vectors = np.asarray(data["vectors"], dtype=np.float32)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("Ignoring the unreadable embedding cache %s: %s", path, exc)
+        return None
+    if stored_key != key or vectors.shape[0] != rows:
+        log.warning("Ignoring the embedding cache %s: it does not match the course", path)
+        return None
+    return vectors
+
+
+def _write_cache(path: Path, key: str, vectors: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a crash or a second process never sees half a file.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, key=np.array(key), vectors=vectors)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    for old in path.parent.glob(f"{CACHE_PREFIX}*.npz"):
+        if old != path:
+            old.unlink(missing_ok=True)  # vectors of an older course: never read again
