@@ -254,6 +254,30 @@ class NumberAnswer(CustomId):
         )
 
 
+@dataclass(frozen=True)
+class RateAnswer(CustomId):
+    """👍 (``1``) or 👎 (``-1``) under an /ask answer: the asker's rating of the logged answer."""
+
+    kind: ClassVar[str] = "ar"
+    pattern: ClassVar[str] = _pattern(
+        "ar", f"(?P<asker>{_INT})", f"(?P<answer>{_INT})", "(?P<rating>-1|1)"
+    )
+    asker_id: int
+    ask_log_id: int
+    rating: int
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.asker_id), to_base36(self.ask_log_id), str(self.rating))
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> RateAnswer:
+        return cls(
+            from_base36(match["asker"]),
+            from_base36(match["answer"], MAX_ROW_ID),
+            int(match["rating"]),
+        )
+
+
 KINDS: tuple[type[CustomId], ...] = (
     PageStep,
     MarkDone,
@@ -263,6 +287,7 @@ KINDS: tuple[type[CustomId], ...] = (
     Answer,
     AskNumber,
     NumberAnswer,
+    RateAnswer,
 )
 _COMPILED = {cls.kind: (cls, re.compile(cls.pattern)) for cls in KINDS}
 

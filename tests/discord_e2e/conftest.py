@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.app import AppContext, Services
 from bot.content.model import Course
 from bot.db.engine import open_database
 from bot.discord_app import TutorBot, create_bot
+from bot.qa.retrieval import Retriever
 from bot.settings import Settings
 
 # ``tests.fakediscord`` needs the repository root on sys.path whatever pytest's import mode.
@@ -44,6 +46,29 @@ def assert_quiet_and_within_limits(fake: FakeDiscord) -> None:
         assert not message.mentions and not message.mention_everyone
         for version in message.versions:
             assert not version.get("mentions") and not version.get("mention_everyone")
+
+
+@pytest.fixture(scope="session")
+def tutor_index(request: pytest.FixtureRequest, course: Course) -> Path:
+    """A folder holding the fixture course's /ask index, built once (kept across runs).
+
+    Every bot loads its tutor at start-up, and embedding the course takes tens of seconds on
+    two cores: built once here, copied into each test's data folder. The file is keyed by a
+    hash of what was embedded, so a changed course or model is never misread.
+    """
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        folder = Path(cache.mkdir("tutor-index"))
+    else:  # -p no:cacheprovider
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("tutor-index")
+    Retriever.load(course, folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def tutor_index_in_data_dir(settings: Settings, tutor_index: Path) -> None:
+    """The prebuilt /ask index in the test's data folder, where the bot's tutor looks."""
+    shutil.copytree(tutor_index, settings.paths.data_dir / "cache", dirs_exist_ok=True)
 
 
 @pytest.fixture

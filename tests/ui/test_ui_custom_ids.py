@@ -24,6 +24,8 @@ EXAMPLES: list[ids.CustomId] = [
     ids.Answer(80351110224678912, 7, "tokens.q1", "bpe"),
     ids.AskNumber(80351110224678912, 7, "nn.q4"),
     ids.NumberAnswer(80351110224678912, 7, "nn.q4"),
+    ids.RateAnswer(80351110224678912, 7, 1),
+    ids.RateAnswer(1, 1, -1),
 ]
 
 LONGEST: list[ids.CustomId] = [
@@ -35,6 +37,7 @@ LONGEST: list[ids.CustomId] = [
     ids.Answer(MAX_DISCORD_ID, MAX_ROW_ID, LONG_ID, LONG_CHOICE),
     ids.AskNumber(MAX_DISCORD_ID, MAX_ROW_ID, LONG_ID),
     ids.NumberAnswer(MAX_DISCORD_ID, MAX_ROW_ID, LONG_ID),
+    ids.RateAnswer(MAX_DISCORD_ID, MAX_ROW_ID, -1),
 ]
 
 
@@ -74,6 +77,7 @@ def test_every_kind_is_listed_once_with_a_distinct_code() -> None:
         ids.Answer(1, 1, LONG_ID + "x", "a"),
         ids.Answer(1, 1, "q", LONG_CHOICE + "x"),
         ids.QuizMe("-lesson"),
+        ids.RateAnswer(1, 1, 2),  # a rating is a thumb up or down
     ],
     ids=repr,
 )
@@ -96,6 +100,8 @@ def test_values_outside_the_scheme_are_refused_when_encoding(value: ids.CustomId
         "tb1:qa:1:zzzzzzzzzzzzz:q:c",  # attempt id beyond a 64-bit key
         "tb1:pg:zzzzzzzzzzzzz:a:1",  # user id beyond 64 bits
         "tb1:qa:1:1:q:c" + "c" * 200,
+        "tb1:ar:1:zzzzzzzzzzzzz:1",  # an answer id beyond a 64-bit key
+        "tb1:ar:1:1:0",  # neither up nor down
     ],
 )
 def test_anything_else_decodes_to_none(custom_id: str) -> None:

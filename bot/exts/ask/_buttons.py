@@ -1,0 +1,60 @@
+"""👍 / 👎 under an /ask answer.
+
+Only the learner who asked can rate an answer; anyone else who clicks gets a polite private
+note. The thumbs say whether the answer helped with *that* question (in its thread's context),
+which only the asker can judge, and it keeps a popular answer in a busy channel from being
+piled on; it is also how every other button of the bot behaves (a button belongs to one
+person). The asker may change their mind: the feedback service keeps one rating per learner
+and answer, the latest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.exts._components import Click
+from bot.exts._interactions import Actor, app_of, ensure_learner, send, within_deadline
+from bot.ui import custom_ids as ids
+from bot.ui.embeds import notice
+
+NOT_YOUR_ANSWER = (
+    "Only the person who asked can rate this answer; thanks for reading along! "
+    "Ask your own question with /ask."
+)
+THANKS = {
+    1: "\U0001f44d Thanks! Glad it helped. (You can change your rating at any time.)",
+    -1: "\U0001f44e Thanks for telling us; it helps improve the tutor. "
+    "(You can change your rating at any time.)",
+}
+
+
+class RateAnswerButton(
+    Click[ids.RateAnswer],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=ids.RateAnswer.pattern,
+):
+    """👍 / 👎: stores the asker's rating of the logged answer (one per learner and answer)."""
+
+    key_type = ids.RateAnswer
+
+    async def clicked(self, interaction: discord.Interaction[Any], key: ids.RateAnswer) -> None:
+        if interaction.user.id != key.asker_id:
+            await send(interaction, content=notice(NOT_YOUR_ANSWER), ephemeral=True)
+            return
+        app = app_of(interaction)
+        actor = Actor.of(interaction)
+
+        async def work() -> None:
+            async with app.db.sessions.begin() as session:
+                await ensure_learner(session, app, actor)
+                await app.services.feedback.rate_answer(
+                    session, actor.user_id, key.ask_log_id, key.rating, guild_id=actor.guild_id
+                )
+
+        await within_deadline(interaction, work(), ephemeral=True)
+        await send(interaction, content=notice(THANKS[key.rating]), ephemeral=True)
+
+
+BUTTONS = (RateAnswerButton,)
