@@ -32,6 +32,9 @@ LEXICAL_WEIGHT = 0.15  # x the share of the question's words that the sentence c
 EMPHASIS_WEIGHT = 0.15  # the author set a term in it in bold: it states a key point
 NEW_EMPHASIS_WEIGHT = 0.10  # ... and that term is not just the question's own words
 PASSAGE_RANK_PENALTY = 0.05  # per rank of its passage below the best one
+#: A question asking for a number, a year, a name or a term ("how many", "when", "who", "what is
+#: it called") prefers the sentences that hold that kind of answer (see answer_types).
+ANSWER_TYPE_WEIGHT = 0.15
 #: Fragments this short are quoted only beside their neighbours, never chosen for themselves.
 MIN_WORDS = 4
 #: How many lessons a decline names.
@@ -156,6 +159,7 @@ def _choose_sentences(question: str, hits: list[Hit]) -> list[_Quote]:
     query = embedder.embed_query(question)
     scores = embedder.embed_known([c.sentence.text for c in candidates]) @ query
     question_words = content_words(question)
+    wanted = answer_types(question)
     for i, c in enumerate(candidates):
         words = content_words(c.sentence.text)
         stressed = content_words(" ".join(c.sentence.emphasis))
@@ -164,6 +168,7 @@ def _choose_sentences(question: str, hits: list[Hit]) -> list[_Quote]:
             LEXICAL_WEIGHT * overlap
             + EMPHASIS_WEIGHT * bool(stressed)
             + NEW_EMPHASIS_WEIGHT * bool(stressed - question_words)
+            + ANSWER_TYPE_WEIGHT * bool(wanted & sentence_types(c.sentence.text))
             - PASSAGE_RANK_PENALTY * c.rank
         )
     eligible = [i for i, c in enumerate(candidates) if len(c.sentence.text.split()) >= MIN_WORDS]
@@ -175,6 +180,56 @@ def _choose_sentences(question: str, hits: list[Hit]) -> list[_Quote]:
         if len(chosen | group) <= MAX_SENTENCES:
             chosen |= group
     return [candidates[i] for i in sorted(chosen, key=lambda i: (candidates[i].rank, i))]
+
+
+# Answer types: what a question asks for, and what a sentence must hold to give it. A "how many"
+# question is answered by a sentence with a number in it; the embedding alone often prefers a
+# sentence that repeats the question's topic without the figure.
+_ASKS: dict[str, re.Pattern[str]] = {
+    "number": re.compile(
+        r"\bhow (?:many|much|big|large|long|old|fast|often|expensive|far)\b"
+        r"|\bwhat (?:percentage|percent|share|fraction|number|size|proportion)\b",
+        re.IGNORECASE,
+    ),
+    "year": re.compile(
+        r"^\W*when\b|\b(?:what|which) year\b|\bwhen (?:was|were|did)\b", re.IGNORECASE
+    ),
+    "name": re.compile(
+        r"^\W*who\b|\bwho (?:made|built|created|invented|released|introduced|developed|wrote)\b"
+        r"|\bwhich (?:company|companies|labs?|organi[sz]ations?|team|person|researchers?)\b",
+        re.IGNORECASE,
+    ),
+    "term": re.compile(
+        r"\bwhat (?:do|does|did|would) (?:you|u|we|they|people|ppl|one) call\b|\bcalled\b"
+        r"|\bwhat(?:'?s| is| was) (?:that|the name|the term|the word)\b|\bname (?:of|for)\b"
+        r"|\bterm for\b|\bstand for\b",
+        re.IGNORECASE,
+    ),
+}
+_HOLDS: dict[str, re.Pattern[str]] = {
+    "number": re.compile(
+        r"\d|\b(?:hundred|thousand|million|billion|trillion|half|quarter|percent|dozen)s?\b",
+        re.IGNORECASE,
+    ),
+    "year": re.compile(r"\b(?:1[89]|20)\d\d\b"),
+    # A capitalised word inside the sentence (its first word is capitalised anyway).
+    "name": re.compile(r"(?<=\s)(?:[A-Z][a-z]+|[A-Z]{2,})"),
+    # A term being defined: "... feedback (RLHF)", "is called", "is known as", "stands for".
+    "term": re.compile(
+        r"\(\s*[A-Z][A-Za-z0-9-]*[A-Z0-9]s?\s*\)"
+        r"|\b(?:called|known as|stands? for|refers? to|is the name)\b"
+    ),
+}
+
+
+def answer_types(question: str) -> frozenset[str]:
+    """What kind of answer ``question`` asks for: "number", "year", "name" and/or "term"."""
+    return frozenset(kind for kind, pattern in _ASKS.items() if pattern.search(question))
+
+
+def sentence_types(sentence: str) -> frozenset[str]:
+    """The kinds of answer ``sentence`` holds: a number, a year, a proper name, a defined term."""
+    return frozenset(kind for kind, pattern in _HOLDS.items() if pattern.search(sentence))
 
 
 def _with_context(candidates: list[_Quote], i: int) -> set[int]:
