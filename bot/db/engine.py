@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.db.sqlite_inline import BUSY_TIMEOUT_MS, inline_creator
+from bot.db.sqlite_inline import BUSY_TIMEOUT_MS, InlineSQLiteConnection, inline_creator
 from bot.errors import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             path.parent.mkdir(parents=True, exist_ok=True)
             database = str(path)
         # One connection per process, used in the event loop's thread (see sqlite_inline).
-        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60,
-                      async_creator=inline_creator(database))
+        kwargs.update(
+            pool_size=1, max_overflow=0, pool_timeout=60, async_creator=inline_creator(database)
+        )
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(parsed, **kwargs)
@@ -94,7 +95,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs for every unit of work, and a statement through
+        # SQLAlchemy's execution path costs more than the BEGIN itself.
+        driver = connection.connection.driver_connection
+        if isinstance(driver, InlineSQLiteConnection):
+            driver.begin_immediate()
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @dataclass

@@ -109,6 +109,10 @@ class InlineSQLiteConnection:
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
+    def begin_immediate(self) -> None:
+        """Start a write transaction now (see ``bot.db.engine``: never a lock upgrade later)."""
+        self._conn.execute("BEGIN IMMEDIATE")
+
     def cursor(self) -> _InlineCursor:
         return _InlineCursor(self._conn.cursor())
 

@@ -24,7 +24,7 @@ from bot.db.models import QuizAnswer, QuizAttempt
 from bot.db.upsert import insert_ignore
 from bot.errors import InvalidInputError, NotAllowedError, NotFoundError
 
-_ATTEMPT_BY_ID = select(
+_ATTEMPT_COLUMNS = (
     QuizAttempt.id,
     QuizAttempt.learner_id,
     QuizAttempt.guild_id,
@@ -32,7 +32,16 @@ _ATTEMPT_BY_ID = select(
     QuizAttempt.question_ids,
     QuizAttempt.seed,
     QuizAttempt.finished_at,
-).where(QuizAttempt.id == bindparam("attempt_id"))
+)
+_ATTEMPT_BY_ID = select(*_ATTEMPT_COLUMNS).where(QuizAttempt.id == bindparam("attempt_id"))
+#: The attempt and its answers so far in one round trip (one row per answer, or one row of
+#: NULL marks before the first answer): this runs on every click.
+_ATTEMPT_WITH_MARKS = (
+    select(*_ATTEMPT_COLUMNS, QuizAnswer.question_id.label("answered_id"), QuizAnswer.correct)
+    .select_from(QuizAttempt)
+    .outerjoin(QuizAnswer, QuizAnswer.attempt_id == QuizAttempt.id)
+    .where(QuizAttempt.id == bindparam("attempt_id"))
+)
 _MARKS_BY_ATTEMPT = select(QuizAnswer.question_id, QuizAnswer.correct).where(
     QuizAnswer.attempt_id == bindparam("attempt_id")
 )
@@ -216,7 +225,14 @@ class QuizService:
         answer that was recorded first, with ``already_answered=True``. Answers are checked
         exactly: a choice id, or a number within the question's tolerance.
         """
-        attempt = await self._attempt(session, attempt_id, learner_id)
+        connection = await session.connection()
+        rows = (await connection.execute(_ATTEMPT_WITH_MARKS, {"attempt_id": attempt_id})).all()
+        if not rows:
+            raise NotFoundError("That quiz no longer exists. Start a new one with /quiz.")
+        attempt = rows[0]
+        if attempt.learner_id != learner_id:
+            raise NotAllowedError("This quiz belongs to someone else. Start your own with /quiz.")
+        marks = {row.answered_id: row.correct for row in rows if row.answered_id is not None}
         if question_id not in attempt.question_ids:
             raise NotFoundError("That question is not part of this quiz.")
         question = self.course.questions.get(question_id)
@@ -231,7 +247,9 @@ class QuizService:
                 raise InvalidInputError("That is not one of this question's choices.")
             correct = question.is_correct_choice(choice_id)
         now = utcnow()
-        already = not await insert_ignore(
+        # The unique key decides, not the marks read above: another process may have recorded
+        # this question in between (PostgreSQL reads do not block writers).
+        already = question.id in marks or not await insert_ignore(
             session,
             QuizAnswer,
             attempt_id=attempt.id,
@@ -254,11 +272,12 @@ class QuizService:
                 )
             ).one()
             choice_id, value, correct = first.choice_id, first.value, first.correct
-        connection = await session.connection()
-        marks = {
-            row.question_id: row.correct
-            for row in await connection.execute(_MARKS_BY_ATTEMPT, {"attempt_id": attempt.id})
-        }
+            marks = {
+                row.question_id: row.correct
+                for row in await connection.execute(_MARKS_BY_ATTEMPT, {"attempt_id": attempt.id})
+            }
+        else:
+            marks[question.id] = correct
         answered = set(marks)
         finished = len(answered) >= len(attempt.question_ids)
         if finished and attempt.finished_at is None:
