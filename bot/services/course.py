@@ -142,8 +142,11 @@ class CourseService:
     async def open_lesson(self, session: AsyncSession, learner_id: int, lesson_id: str) -> Page:
         """Open a lesson where the learner last was in it (its first snippet if new)."""
         lesson = self._lesson(lesson_id)
-        progress = await session.get(LessonProgress, (learner_id, lesson.id))
-        snippet_id = progress.last_snippet_id if progress else None
+        snippet_id = await session.scalar(
+            select(LessonProgress.last_snippet_id).where(
+                LessonProgress.learner_id == learner_id, LessonProgress.lesson_id == lesson.id
+            )
+        )
         if snippet_id not in {s.id for s in lesson.snippets}:
             snippet_id = lesson.snippets[0].id
         return await self.show(session, learner_id, snippet_id)
