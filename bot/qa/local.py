@@ -16,7 +16,16 @@ import re
 from dataclasses import dataclass
 
 from bot.qa.embedder import Embedder
-from bot.qa.retrieval import Hit, Passage, Sentence, candidate_sentences, content_words
+from bot.qa.retrieval import (
+    Hit,
+    Passage,
+    Sentence,
+    candidate_sentences,
+    content_words,
+    defines,
+    definition_subject,
+    mentions,
+)
 
 #: A question is answered when its best passage reaches this cosine similarity...
 SUPPORT_MIN_COSINE = 0.37
@@ -24,6 +33,10 @@ SUPPORT_MIN_COSINE = 0.37
 #: (the words of the question really occur in it).
 SUPPORT_LEXICAL_MIN_COSINE = 0.28
 SUPPORT_MIN_BM25 = 3.3
+#: ... or holds one of the question's rare course terms (an acronym such as RLHF that the
+#: embedding barely knows, see Retriever.course_terms) and is at least not opposite in meaning.
+#: (A bare "whats rlhf" can score near 0 against the very passage that defines RLHF.)
+SUPPORT_TERM_MIN_COSINE = 0.0
 #: Sentences are quoted from this many of the best passages.
 PASSAGES_QUOTED = 1
 MAX_SENTENCES = 3
@@ -35,6 +48,14 @@ PASSAGE_RANK_PENALTY = 0.05  # per rank of its passage below the best one
 #: A question asking for a number, a year, a name or a term ("how many", "when", "who", "what is
 #: it called") prefers the sentences that hold that kind of answer (see answer_types).
 ANSWER_TYPE_WEIGHT = 0.15
+#: ... and when the best passage holds no sentence of that kind, a passage among the next ones
+#: that does is quoted instead, if its cosine is at most this much lower.
+ANSWER_TYPE_COSINE_SLACK = 0.05
+ANSWER_TYPE_PASSAGES = 3
+#: A definition question ("what is X", "define X", "what does X stand for") prefers sentences
+#: that name X, and most of all those that define it ("X is...", "called X", "X (...)").
+DEFINITION_MENTION_WEIGHT = 0.05
+DEFINITION_WEIGHT = 0.2
 #: Fragments this short are quoted only beside their neighbours, never chosen for themselves.
 MIN_WORDS = 4
 #: How many lessons a decline names.
@@ -95,8 +116,10 @@ def is_supported(hits: list[Hit]) -> bool:
         return False
     cosine = max(h.cosine for h in hits)
     bm25 = max(h.bm25 for h in hits)
-    return cosine >= SUPPORT_MIN_COSINE or (
-        cosine >= SUPPORT_LEXICAL_MIN_COSINE and bm25 >= SUPPORT_MIN_BM25
+    return (
+        cosine >= SUPPORT_MIN_COSINE
+        or (cosine >= SUPPORT_LEXICAL_MIN_COSINE and bm25 >= SUPPORT_MIN_BM25)
+        or any(h.terms and h.cosine >= SUPPORT_TERM_MIN_COSINE for h in hits)
     )
 
 
@@ -113,7 +136,7 @@ def answer_locally(question: str, hits: list[Hit]) -> LocalAnswer:
         return _decline(hits, _INJECTION)
     if not is_supported(hits):
         return _decline(hits, _NOT_COVERED)
-    chosen = _choose_sentences(text, hits[:PASSAGES_QUOTED])
+    chosen = _choose_sentences(text, _quoted_hits(text, hits))
     if not chosen:
         return _decline(hits, _NOT_COVERED)
     return _compose(chosen)
@@ -142,6 +165,46 @@ class _Quote:
     sentence: Sentence
 
 
+def _quoted_hits(question: str, hits: list[Hit]) -> list[Hit]:
+    """The hits to quote from: the best ones, unless the question asks for a name, a year or a
+    number that they do not hold and a close runner-up does ("who invented X": the passage
+    that says who, not the one that best describes X)."""
+    wanted = answer_types(question) - {"term"}
+    best = hits[:PASSAGES_QUOTED]
+    asked = content_words(question)
+    if not wanted or any(_holds(hit, wanted, asked) for hit in best):
+        return best
+    for hit in hits[PASSAGES_QUOTED:ANSWER_TYPE_PASSAGES]:
+        if hit.cosine >= best[0].cosine - ANSWER_TYPE_COSINE_SLACK and _holds(hit, wanted, asked):
+            return [hit]
+    return best
+
+
+def _previous(candidates: list[_Quote], i: int) -> str:
+    """The sentence before candidate ``i`` in the same paragraph ("" if none)."""
+    before, here = (candidates[i - 1], candidates[i]) if i else (None, candidates[i])
+    if before and before.passage == here.passage and before.sentence.block == here.sentence.block:
+        return before.sentence.text
+    return ""
+
+
+# A person's or a company's name: a capitalised word that is not an acronym ("AI", "GPT").
+_PROPER_NAME_RE = re.compile(r"(?<=\s)[A-Z][a-z]+\b")
+
+
+def _holds(hit: Hit, wanted: frozenset[str], asked: frozenset[str]) -> bool:
+    """Whether a sentence of ``hit`` holds a ``wanted`` answer that the question does not."""
+    for sentence in candidate_sentences(hit.passage.text):
+        kinds = wanted & sentence_types(sentence.text)
+        if kinds - {"name"}:
+            return True
+        if kinds and any(
+            not content_words(name) <= asked for name in _PROPER_NAME_RE.findall(sentence.text)
+        ):
+            return True
+    return False
+
+
 _ANAPHORA = frozenset(
     "it its this these they them their that those such so but and or also both each".split()
 )
@@ -160,12 +223,15 @@ def _choose_sentences(question: str, hits: list[Hit]) -> list[_Quote]:
     scores = embedder.embed_known([c.sentence.text for c in candidates]) @ query
     question_words = content_words(question)
     wanted = answer_types(question)
+    subject = definition_subject(question)
     for i, c in enumerate(candidates):
         words = content_words(c.sentence.text)
         stressed = content_words(" ".join(c.sentence.emphasis))
         overlap = len(question_words & words) / len(question_words) if question_words else 0.0
         scores[i] += (
             LEXICAL_WEIGHT * overlap
+            + DEFINITION_MENTION_WEIGHT * mentions(c.sentence.text, subject)
+            + DEFINITION_WEIGHT * defines(c.sentence.text, subject, _previous(candidates, i))
             + EMPHASIS_WEIGHT * bool(stressed)
             + NEW_EMPHASIS_WEIGHT * bool(stressed - question_words)
             + ANSWER_TYPE_WEIGHT * bool(wanted & sentence_types(c.sentence.text))

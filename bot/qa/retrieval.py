@@ -48,6 +48,16 @@ RRF_BM25_WEIGHT = 0.75
 RRF_DENSE_WEIGHT = 1.0
 #: How a passage's dense score mixes its own vector with its best sentence's.
 DENSE_SENTENCE_WEIGHT = 0.3
+#: A third ranking fused in: passages holding the question's rare course terms (see
+#: :meth:`Retriever.course_terms`), and for "what is X" questions the passages that name X in
+#: their title or define X in their opening sentences.
+RRF_TERM_WEIGHT = 1.0
+#: A question word is a rare course term when at most this share of the passages hold it (and
+#: at least RARE_TERM_MIN_PASSAGES in a tiny course), and the course spells it like an acronym
+#: or a model name (RLHF, LAION-5B): words the sentence embedding barely knows. (Ordinary words,
+#: even rare or bold ones, are left to the embedding, which understands them.)
+RARE_TERM_SHARE = 0.1
+RARE_TERM_MIN_PASSAGES = 2
 
 CACHE_PREFIX = "ask-index-"
 
@@ -80,6 +90,8 @@ class Hit:
     score: float  # the ranking score of the mode used (fused by default); higher is better
     cosine: float  # cosine similarity of the passage's embedding with the query's
     bm25: float  # raw BM25 score (0 when no query term occurs in the passage)
+    #: The question's rare course terms (stemmed) that this passage holds: the course covers them.
+    terms: tuple[str, ...] = ()
 
 
 # --- Markdown to text ------------------------------------------------------------------------
@@ -284,6 +296,120 @@ def content_words(text: str) -> frozenset[str]:
         return frozenset(_STEMMER.stemWords(words))
 
 
+def _stems(words: Sequence[str]) -> list[str]:
+    with _STEMMER_LOCK:
+        return list(_STEMMER.stemWords(list(words)))
+
+
+def term_words(text: str) -> frozenset[str]:
+    """:func:`content_words`, plus each part of a hyphenated word ("laion-5b": "laion", "5b")."""
+    words = content_words(text)
+    parts = [p for w in words if "-" in w for p in w.split("-") if len(p) > 1 and p not in _FILLER]
+    return words | frozenset(_stems(parts))
+
+
+# An acronym or a model name as the course spells it: two capitals (RLHF, WordPiece) or letters
+# with digits (GPT-3, LAION-5B). A capital at the start of a sentence says nothing.
+_SPELT_AS_TERM_RE = re.compile(
+    r"\b(?=[\w-]*[A-Z][\w-]*[A-Z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b"
+    r"|\b(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b"
+)
+
+# "What is X", "what's X", "define X", "explain X", "what does X mean / stand for".
+_DEFINITION_RE = re.compile(
+    r"""^\W*(?:(?:so|ok|okay|hey|hi|hello)\W+)?
+    (?: what\s*(?:'s|’s|s|\s+is|\s+are|\s+was|\s+were)\s+
+            (?:meant\s+by\s+|the\s+meaning\s+of\s+|the\s+definition\s+of\s+)?
+      | what\s+(?:does|do)\s+(?=.*\b(?:mean|stand\s+for|refer\s+to)\W*$)
+      | (?:define|explain|describe)\s+ | (?:meaning|definition)\s+of\s+ )
+    (?:an?\s+|the\s+)?(?P<subject>.+?)
+    (?:\s+(?:actually\s+|even\s+)?(?:mean|means|stand\s+for|stands\s+for|refer\s+to))?
+    \s*[?.!]*\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# What follows the subject of a question but is not part of it: "perplexity in language models".
+_SUBJECT_END_RE = re.compile(
+    r"\s+(?:in|on|for|when|with|used|exactly|actually|again|and\s+(?:why|how|what))\b.*$",
+    re.IGNORECASE,
+)
+# Words of the question's frame ("what does X stand for"), never a course term themselves.
+_FRAME_WORDS = frozenset(
+    _STEMMER.stemWords(
+        "stand stands refer refers meaning means define definition call called name work".split()
+    )
+)
+#: A definition question names at most this many content words as its subject.
+MAX_SUBJECT_WORDS = 4
+
+
+def definition_subject(question: str) -> tuple[str, ...]:
+    """What a definition question asks about, as stems in order ("what is a context window?":
+    ``("context", "window")``); empty when ``question`` is not a definition question."""
+    match = _DEFINITION_RE.match(question.strip())
+    if not match:
+        return ()
+    subject = _SUBJECT_END_RE.sub("", match.group("subject"))
+    words = [w for w in _WORD_RE.findall(subject.lower()) if w not in _FILLER and len(w) > 1]
+    if not words or len(words) > MAX_SUBJECT_WORDS:
+        return ()
+    return tuple(_stems(words))
+
+
+_DEFINES_AFTER_RE = re.compile(
+    r"^s?\W{0,3}(?:\([^)]*\)\W{0,3})?(?:is|are|was|were|means?|stands?\s+for|refers?\s+to)\b"
+    r"|^s?\s*\(|^s?\s*,\s+(?:an?|the)\s",
+    re.IGNORECASE,
+)
+_DEFINES_BEFORE_RE = re.compile(
+    r"(?:\b(?:called|known\s+as|named|termed)(?:\s+(?:an?|the))?"
+    r"|\b(?:is|are)\s+(?:its|their|the|an?))"
+    r"\s*[\"'“‘]?$|\(\s*$",
+    re.IGNORECASE,
+)
+
+
+def _subject_span(sentence: str, subject: Sequence[str]) -> tuple[int, int] | None:
+    """Where the words of ``subject`` stand together in ``sentence`` (filler words skipped)."""
+    found = [
+        (m.start(), m.end(), m.group(0))
+        for m in _WORD_RE.finditer(sentence.lower())
+        if m.group(0) not in _FILLER and len(m.group(0)) > 1
+    ]
+    stems = _stems([w for _, _, w in found])
+    n = len(subject)
+    for i in range(len(stems) - n + 1):
+        if tuple(stems[i : i + n]) == tuple(subject):
+            return found[i][0], found[i + n - 1][1]
+    return None
+
+
+def mentions(sentence: str, subject: Sequence[str]) -> bool:
+    """Whether ``sentence`` names ``subject`` (stems from :func:`definition_subject`)."""
+    return bool(subject) and _subject_span(sentence, subject) is not None
+
+
+_PRONOUN_RE = re.compile(r"^\W*(?:it|they|this|these)\b", re.IGNORECASE)
+
+
+def defines(sentence: str, subject: Sequence[str], previous: str = "") -> bool:
+    """Whether ``sentence`` defines ``subject``: "X is/are/means/stands for/refers to...",
+    "... called X", "... is the X", "X, a ...", "X (...)" or "... (X)"; or, right after a
+    ``previous`` sentence naming X, "It is/They stand for ..."."""
+    if not subject:
+        return False
+    pronoun = _PRONOUN_RE.match(sentence)
+    if pronoun and mentions(previous, subject) and not mentions(sentence, subject):
+        return bool(_DEFINES_AFTER_RE.match(sentence[pronoun.end() :].lstrip()))
+    span = _subject_span(sentence, subject)
+    if span is None:
+        return False
+    before, after = sentence[: span[0]], sentence[span[1] :]
+    after = after.lstrip("\"'”’*_`")
+    if _DEFINES_BEFORE_RE.search(before):
+        return not before.rstrip().endswith("(") or after.lstrip().startswith(")")
+    return bool(_DEFINES_AFTER_RE.match(after))
+
+
 # --- building passages -------------------------------------------------------------------------
 
 
@@ -415,6 +541,7 @@ class Retriever:
         self._sentence_vectors = sentence_vectors
         self._sentence_passage = sentence_passage
         self._lexical = _Lexical([_bm25_text(p) for p in passages])
+        self._index_terms()
         # The answerer embeds candidate sentences of the top passages: hand it the cached ones.
         embedder.remember(sentences, sentence_vectors)
 
@@ -459,21 +586,83 @@ class Retriever:
             from_cache=from_cache,
         )
 
+    def _index_terms(self) -> None:
+        """Which passages hold each word, and which words the course writes as terms."""
+        self._passage_terms: list[frozenset[str]] = []
+        self._openings: list[tuple[str, ...]] = []  # title and first two sentences
+        frequency: dict[str, int] = {}
+        spelt_as_terms: set[str] = set()  # acronyms and model names
+        for passage in self.passages:
+            terms = term_words(_bm25_text(passage))
+            self._passage_terms.append(terms)
+            for term in terms:
+                frequency[term] = frequency.get(term, 0) + 1
+            sentences = candidate_sentences(passage.text)
+            spelt = _SPELT_AS_TERM_RE.findall(f"{passage.title}. {plain_text(passage.text)}")
+            spelt_as_terms |= term_words(" ".join(spelt))
+            self._openings.append((passage.title, *(s.text for s in sentences[:2])))
+        self._frequency = frequency
+        self._spelt_as_terms = frozenset(spelt_as_terms)
+
+    def course_terms(self, query: str) -> dict[str, float]:
+        """The rare course terms of ``query`` with their IDF: words that only a few passages
+        hold and that the course spells like an acronym or a model name (RLHF, LAION-5B).
+
+        Empty unless every content word of ``query`` occurs somewhere in the course: "weather
+        in Berlin" names a rare course word, but the course says nothing about the weather.
+        """
+        words = content_words(query) - _FRAME_WORDS
+        if not words or any(w not in self._frequency for w in words):
+            return {}
+        n = len(self.passages)
+        limit = max(RARE_TERM_MIN_PASSAGES, RARE_TERM_SHARE * n)
+        return {
+            w: float(np.log(n / self._frequency[w]))
+            for w in words
+            if self._frequency[w] <= limit and w in self._spelt_as_terms
+        }
+
+    def _term_scores(self, query: str, rare: dict[str, float]) -> np.ndarray:
+        """Per passage: the IDF of the rare terms it holds, plus a bonus when it opens on the
+        subject of a definition question: 1 when one of its first sentences defines it, 0.5
+        when only its title names it."""
+        scores = np.zeros(len(self.passages), dtype=np.float64)
+        subject = definition_subject(query)
+        for i, terms in enumerate(self._passage_terms):
+            scores[i] = sum(idf for term, idf in rare.items() if term in terms)
+            if subject and terms.issuperset(subject):
+                title, *opening = self._openings[i]
+                if any(defines(s, subject) for s in opening):
+                    scores[i] += 1.0
+                elif mentions(title, subject):
+                    scores[i] += 0.5
+        return scores
+
     def search(self, query: str, k: int = 4, mode: Mode = "fused") -> list[Hit]:
         """The ``k`` best passages for ``query``, best first."""
         if not self.passages or k <= 0:
             return []
         cosine, bm25 = self._scores(query)
+        rare = self.course_terms(query)
         if mode == "bm25":
             score = bm25.astype(np.float64)
         elif mode == "dense":
             score = self._dense(cosine, query)
         else:
             score = self.fuse(self._dense(cosine, query), bm25)
+            terms = self._term_scores(query, rare)
+            score += RRF_TERM_WEIGHT / (RRF_K + _rrf_ranks(terms, positive_only=True))
         # Ties (e.g. BM25 zero everywhere) fall back to the cosine.
         order = np.lexsort((-cosine, -score))[:k]
         return [
-            Hit(self.passages[i], float(score[i]), float(cosine[i]), float(bm25[i])) for i in order
+            Hit(
+                self.passages[i],
+                float(score[i]),
+                float(cosine[i]),
+                float(bm25[i]),
+                tuple(sorted(t for t in rare if t in self._passage_terms[i])),
+            )
+            for i in order
         ]
 
     def _scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
