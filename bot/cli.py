@@ -55,12 +55,9 @@ def _parser() -> argparse.ArgumentParser:
         "ask", help="answer questions about the course",
         description="Answer one question, or one per line from standard input.",
     )
-    try:  # TEMPORARY while bot/ask_cli.py is being written
-        from bot.ask_cli import add_arguments
+    from bot.ask_cli import add_arguments
 
-        add_arguments(ask)
-    except ModuleNotFoundError:
-        pass
+    add_arguments(ask)
 
     db = commands.add_parser("db", help="database maintenance",
                              description="Database maintenance.")
@@ -87,10 +84,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.config)
 
 
-def _lessons_check(settings_dir: Path, directory: Path | None) -> int:
+def _lessons_check(target: Path) -> int:
     from bot.content.loader import check_course
 
-    target = directory or settings_dir
     course, problems = check_course(target)
     if problems:
         for problem in problems:
@@ -125,9 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         if args.command == "lessons":
-            directory = args.directory
-            settings_dir = Path("lessons") if directory else _settings(args).paths.lessons_dir
-            return _lessons_check(settings_dir, directory)
+            return _lessons_check(args.directory or _settings(args).paths.lessons_dir)
         settings = _settings(args)
         from bot.log import setup_logging
 
