@@ -72,6 +72,15 @@ def parse_number(text: str) -> float:
     return value
 
 
+def _owned(attempt: Any, learner_id: int) -> Any:
+    """The attempt row if it exists and belongs to ``learner_id``; otherwise a friendly error."""
+    if attempt is None:
+        raise NotFoundError("That quiz no longer exists. Start a new one with /quiz.")
+    if attempt.learner_id != learner_id:
+        raise NotAllowedError("This quiz belongs to someone else. Start your own with /quiz.")
+    return attempt
+
+
 def shuffled_choices(question: Question, seed: int) -> tuple[Choice, ...]:
     """The question's choices in the order this attempt shows them (true/false never shuffles)."""
     if question.kind is not QuestionKind.SINGLE:
@@ -182,15 +191,11 @@ class QuizService:
     async def _attempt(self, session: AsyncSession, attempt_id: int, learner_id: int) -> Any:
         """The attempt's row (id, learner, guild, questions, seed, finish time), checked.
 
-        A Core query: this runs on every answer, and the ORM's identity map buys nothing here.
+        A Core query: the ORM's identity map buys nothing here.
         """
         connection = await session.connection()
         attempt = (await connection.execute(_ATTEMPT_BY_ID, {"attempt_id": attempt_id})).first()
-        if attempt is None:
-            raise NotFoundError("That quiz no longer exists. Start a new one with /quiz.")
-        if attempt.learner_id != learner_id:
-            raise NotAllowedError("This quiz belongs to someone else. Start your own with /quiz.")
-        return attempt
+        return _owned(attempt, learner_id)
 
     async def current(
         self, session: AsyncSession, attempt_id: int, learner_id: int
@@ -227,11 +232,7 @@ class QuizService:
         """
         connection = await session.connection()
         rows = (await connection.execute(_ATTEMPT_WITH_MARKS, {"attempt_id": attempt_id})).all()
-        if not rows:
-            raise NotFoundError("That quiz no longer exists. Start a new one with /quiz.")
-        attempt = rows[0]
-        if attempt.learner_id != learner_id:
-            raise NotAllowedError("This quiz belongs to someone else. Start your own with /quiz.")
+        attempt = _owned(rows[0] if rows else None, learner_id)
         marks = {row.answered_id: row.correct for row in rows if row.answered_id is not None}
         if question_id not in attempt.question_ids:
             raise NotFoundError("That question is not part of this quiz.")
