@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from bot.content.model import Choice, Course, Lesson, Question, QuestionKind, Snippet
+from bot.content.lint import RULES, WAIVABLE
+from bot.content.model import Choice, Course, Lesson, Question, QuestionKind, QuestionStyle, Snippet
 from bot.errors import CourseError
 
 SNIPPET_MAX_CHARS = 1500
@@ -28,11 +29,16 @@ CHOICE_MAX_CHARS = 150
 ID_MAX_CHARS = 48
 CHOICE_ID_MAX_CHARS = 16
 MIN_CHOICES, MAX_CHOICES = 2, 5
+MAX_PHRASINGS = 8
+PHRASING_MAX_CHARS = 200
+REASON_MAX_CHARS = 300
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _FILE_RE = re.compile(r"^(\d{1,3})-[a-z0-9][a-z0-9-]*\.md$")
 _HEADING_RE = re.compile(r"^##\s+(?P<title>.*?)\s*\{#(?P<id>[^}\s]*)\}\s*$")
 _QUESTION_HEADER_RE = re.compile(r"^\s*\[\[\s*question\s*\]\]\s*(#.*)?$")
+_SNIPPET_HEADER_RE = re.compile(r"^\s*\[\[\s*snippet\s*\]\]\s*(#.*)?$")
+_TABLE_HEADER_RE = re.compile(r"^\s*\[")  # any [table] or [[array]] header ends a table
 _TOML_LINE_RE = re.compile(r"at line (\d+)")
 
 
@@ -146,6 +152,7 @@ def _parse_lesson_md(report: _Report, path: Path, number: int) -> Lesson | None:
                 title=stitle,
                 body=content,
                 position=len(snippets),
+                line=sline,
             )
         )
 
@@ -197,20 +204,67 @@ def _parse_lesson_md(report: _Report, path: Path, number: int) -> Lesson | None:
     )
 
 
-def _question_lines(text: str) -> list[int]:
-    """1-based line of each ``[[question]]`` header, in order."""
-    return [i + 1 for i, raw in enumerate(text.splitlines()) if _QUESTION_HEADER_RE.match(raw)]
+def _header_lines(text: str, header: re.Pattern[str]) -> list[int]:
+    """1-based line of each ``[[question]]`` (or ``[[snippet]]``) header, in order."""
+    return [i + 1 for i, raw in enumerate(text.splitlines()) if header.match(raw)]
 
 
 def _key_line(text: str, start: int, key: str) -> int:
-    """The line of ``key = ...`` in the question that starts at ``start`` (or ``start``)."""
+    """The line of ``key = ...`` in the table that starts at ``start`` (or ``start``).
+
+    ``start`` is 1-based, so ``lines[start]`` is the line after the header; 0 means the top level
+    (before the first table).
+    """
     lines = text.splitlines()
     for i in range(start, len(lines)):
-        if i >= start and _QUESTION_HEADER_RE.match(lines[i]):
+        if _TABLE_HEADER_RE.match(lines[i]):
             break
         if re.match(rf"^\s*{re.escape(key)}\s*=", lines[i]):
             return i + 1
-    return start
+    return max(start, 1)
+
+
+def _reason(
+    report: _Report, path: Path, line: int, where: str, value: object
+) -> str | None:
+    """A required one-line justification (``reason``, ``lint_reason``)."""
+    if not isinstance(value, str) or not value.strip():
+        report.add(path, line, f"{where} is missing or empty: say why in a few words")
+        return None
+    if len(value) > REASON_MAX_CHARS:
+        report.add(path, line, f"{where} is {len(value)} characters; the limit is "
+                   f"{REASON_MAX_CHARS}")
+    return value.strip()
+
+
+def _lint_waiver(
+    report: _Report, path: Path, at: Any, where: str, raw: dict[str, Any]
+) -> tuple[frozenset[str], str]:
+    """``lint_ignore`` + ``lint_reason`` of a question: known rules, always with a reason."""
+    ignore, reason = raw.get("lint_ignore"), raw.get("lint_reason")
+    if ignore is None:
+        if reason is not None:
+            report.add(path, at("lint_reason"), f"{where}: lint_reason without lint_ignore")
+        return frozenset(), ""
+    if not isinstance(ignore, list) or not ignore or not all(isinstance(r, str) for r in ignore):
+        report.add(path, at("lint_ignore"),
+                   f'{where}: lint_ignore must be a list of rule names, e.g. ["absolute"]')
+        return frozenset(), ""
+    rules: set[str] = set()
+    for rule in ignore:
+        if rule in rules:
+            report.add(path, at("lint_ignore"), f"{where}: lint_ignore names {rule!r} twice")
+        elif rule not in RULES:
+            report.add(path, at("lint_ignore"), f"{where}: lint_ignore names unknown rule "
+                       f"{rule!r}; rules: {', '.join(sorted(WAIVABLE))}")
+        elif rule not in WAIVABLE:
+            report.add(path, at("lint_ignore"), f"{where}: rule {rule!r} applies to a lesson or "
+                       f"the course, not to one question, so a question cannot waive it")
+        rules.add(rule)
+    text = _reason(report, path, at("lint_reason" if "lint_reason" in raw else "lint_ignore"),
+                   f"{where}: lint_reason (required with "
+                   "lint_ignore)", reason)
+    return frozenset(rules & WAIVABLE), text or ""
 
 
 def _parse_question(
@@ -232,6 +286,9 @@ def _parse_question(
         "choices",
         "tolerance",
         "unit",
+        "style",
+        "lint_ignore",
+        "lint_reason",
     }
     for key in sorted(set(raw) - allowed):
         report.add(path, at(key), f"unknown question key {key!r}")
@@ -245,6 +302,16 @@ def _parse_question(
     except ValueError:
         report.add(path, at("kind"), f"{where}: kind must be one of single, true_false, numeric")
         return None
+    style: QuestionStyle | None = None
+    if "style" in raw:
+        try:
+            style = QuestionStyle(raw["style"]) if isinstance(raw["style"], str) else None
+        except ValueError:
+            style = None
+        if style is None:
+            report.add(path, at("style"), f"{where}: style must be one of "
+                       f"{', '.join(s.value for s in QuestionStyle)}")
+    lint_ignore, lint_reason = _lint_waiver(report, path, at, where, raw)
     prompt = _text(
         report, path, at("prompt"), f"{where}: prompt", raw.get("prompt"), PROMPT_MAX_CHARS
     )
@@ -354,31 +421,147 @@ def _parse_question(
         answer_number=answer_number,
         tolerance=tolerance,
         unit=unit,
+        style=style,
+        lint_ignore=lint_ignore,
+        lint_reason=lint_reason,
+        line=line,
     )
 
 
-def _parse_quiz(report: _Report, path: Path, lesson: Lesson) -> list[Question]:
+@dataclass
+class _Quiz:
+    """What a quiz file adds to its lesson."""
+
+    questions: list[Question] = field(default_factory=list)
+    snippets: dict[str, Snippet] = field(default_factory=dict)  # snippets with [[snippet]] data
+    retired: list[str] = field(default_factory=list)
+
+
+def _phrasings(report: _Report, path: Path, line: int, where: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        report.add(path, line, f"{where}: phrasings must be a list of strings")
+        return ()
+    if not 1 <= len(value) <= MAX_PHRASINGS:
+        report.add(path, line, f"{where}: give 1 to {MAX_PHRASINGS} phrasings, not {len(value)}")
+    seen: set[str] = set()
+    kept: list[str] = []
+    for phrasing in value:
+        text = " ".join(phrasing.split())
+        key = text.casefold()
+        if not text:
+            report.add(path, line, f"{where}: a phrasing is empty")
+        elif len(text) > PHRASING_MAX_CHARS:
+            report.add(path, line, f"{where}: phrasing {text[:40]!r}... is {len(text)} "
+                       f"characters; the limit is {PHRASING_MAX_CHARS}")
+        elif key in seen:
+            report.add(path, line, f"{where}: phrasing {text!r} is listed twice")
+        else:
+            seen.add(key)
+            kept.append(text)
+    return tuple(kept)
+
+
+def _parse_snippet_meta(
+    report: _Report, path: Path, text: str, line: int, raw: Any, lesson: Lesson, quiz: _Quiz
+) -> None:
+    """One ``[[snippet]]`` table: metadata for a snippet of this lesson."""
+
+    def at(key: str) -> int:
+        return _key_line(text, line, key)
+
+    if not isinstance(raw, dict):
+        report.add(path, line, "a [[snippet]] must be a table")
+        return
+    for key in sorted(set(raw) - {"id", "phrasings", "quiz", "reason"}):
+        report.add(path, at(key), f"unknown snippet key {key!r} (id, phrasings, quiz, reason)")
+    sid = raw.get("id")
+    known = {s.id: s for s in lesson.snippets}
+    if not isinstance(sid, str) or not sid:
+        report.add(path, at("id"), "[[snippet]] needs id = the id of a snippet of this lesson")
+        return
+    if sid not in known:
+        report.add(path, at("id"), f"[[snippet]] {sid!r} does not exist in lesson {lesson.id!r}")
+        return
+    if sid in quiz.snippets:
+        report.add(path, at("id"), f"[[snippet]] {sid!r} is described twice: merge the tables")
+        return
+    where = f"snippet {sid!r}"
+    phrasings: tuple[str, ...] = ()
+    if "phrasings" in raw:
+        phrasings = _phrasings(report, path, at("phrasings"), where, raw["phrasings"])
+    testable = raw.get("quiz", True)
+    if not isinstance(testable, bool):
+        report.add(path, at("quiz"), f"{where}: quiz must be true or false")
+        testable = True
+    reason = ""
+    if not testable:
+        reason = _reason(report, path, at("reason") if "reason" in raw else at("quiz"),
+                         f"{where}: reason (required with quiz = false)", raw.get("reason")) or ""
+    elif "reason" in raw:
+        report.add(path, at("reason"), f"{where}: reason is only for quiz = false")
+    snippet = known[sid]
+    quiz.snippets[sid] = Snippet(
+        id=snippet.id,
+        lesson_id=snippet.lesson_id,
+        title=snippet.title,
+        body=snippet.body,
+        position=snippet.position,
+        phrasings=phrasings,
+        quiz=testable,
+        quiz_reason=reason,
+        line=snippet.line,
+    )
+
+
+def _parse_retired(report: _Report, path: Path, text: str, raw: object) -> list[str]:
+    line = _key_line(text, 0, "retired")
+    if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
+        report.add(path, line, 'retired must be a list of question ids, e.g. ["demo.q3"]')
+        return []
+    retired: list[str] = []
+    for qid in raw:
+        if _check_id(report, path, line, "retired question", qid, ID_MAX_CHARS):
+            if qid in retired:
+                report.add(path, line, f"retired question id {qid!r} is listed twice")
+            else:
+                retired.append(qid)
+    return retired
+
+
+def _parse_quiz(report: _Report, path: Path, lesson: Lesson) -> _Quiz:
+    quiz = _Quiz()
     text = path.read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_LINE_RE.search(str(exc))
         report.add(path, int(found.group(1)) if found else 1, f"not valid TOML: {exc}")
-        return []
-    for key in sorted(set(data) - {"question"}):
-        report.add(path, 1, f"unknown top-level key {key!r} (questions are [[question]] tables)")
+        return quiz
+    for key in sorted(set(data) - {"question", "snippet", "retired"}):
+        report.add(path, _key_line(text, 0, key), f"unknown top-level key {key!r} (a quiz file "
+                   "holds [[question]] and [[snippet]] tables and a retired = [...] list)")
+    if "retired" in data:
+        quiz.retired = _parse_retired(report, path, text, data["retired"])
+    raw_snippets = data.get("snippet", [])
+    if not isinstance(raw_snippets, list):
+        report.add(path, _key_line(text, 0, "snippet"),
+                   "snippet metadata must be written as [[snippet]] tables")
+        raw_snippets = []
+    snippet_lines = _header_lines(text, _SNIPPET_HEADER_RE)
+    for index, raw in enumerate(raw_snippets):
+        line = snippet_lines[index] if index < len(snippet_lines) else 1
+        _parse_snippet_meta(report, path, text, line, raw, lesson, quiz)
     raw_questions = data.get("question", [])
     if not isinstance(raw_questions, list):
         report.add(path, 1, "questions must be written as [[question]] tables")
-        return []
-    header_lines = _question_lines(text)
-    questions = []
+        return quiz
+    header_lines = _header_lines(text, _QUESTION_HEADER_RE)
     for index, raw in enumerate(raw_questions):
         line = header_lines[index] if index < len(header_lines) else 1
         question = _parse_question(report, path, text, line, raw, lesson)
         if question is not None:
-            questions.append(question)
-    return questions
+            quiz.questions.append(question)
+    return quiz
 
 
 def check_course(directory: Path | str) -> tuple[Course | None, list[str]]:
@@ -394,6 +577,7 @@ def check_course(directory: Path | str) -> tuple[Course | None, list[str]]:
     lessons: list[Lesson] = []
     seen_numbers: dict[int, Path] = {}
     seen_ids: dict[str, str] = {}  # id -> where it was first defined
+    retired_by: dict[Path, list[str]] = {}  # quiz file -> the question ids it retired
     digest = hashlib.sha256()
     md_files = sorted(root.glob("*.md"))
     lesson_files = [p for p in md_files if p.name.lower() != "readme.md"]
@@ -414,10 +598,12 @@ def check_course(directory: Path | str) -> tuple[Course | None, list[str]]:
         quiz_path = path.with_name(path.stem + ".quiz.toml")
         if lesson is None:
             continue
-        questions: list[Question] = []
+        quiz = _Quiz()
         if quiz_path.exists():
             digest.update(quiz_path.name.encode() + b"\0" + quiz_path.read_bytes() + b"\0")
-            questions = _parse_quiz(report, quiz_path, lesson)
+            quiz = _parse_quiz(report, quiz_path, lesson)
+            retired_by[quiz_path] = quiz.retired
+        questions = quiz.questions
         for kind, item_id, where in (
             [("lesson", lesson.id, path)]
             + [("snippet", s.id, path) for s in lesson.snippets]
@@ -438,20 +624,40 @@ def check_course(directory: Path | str) -> tuple[Course | None, list[str]]:
                 title=lesson.title,
                 summary=lesson.summary,
                 topics=lesson.topics,
-                snippets=lesson.snippets,
+                snippets=tuple(quiz.snippets.get(s.id, s) for s in lesson.snippets),
                 questions=tuple(questions),
                 source_file=lesson.source_file,
+                quiz_file=quiz_path.name if quiz_path.exists() else "",
+                retired=tuple(quiz.retired),
             )
         )
     for quiz_path in sorted(root.glob("*.quiz.toml")):
         if not quiz_path.with_name(quiz_path.name.removesuffix(".quiz.toml") + ".md").exists():
             report.add(quiz_path, 1, "quiz file without a lesson file of the same name")
+    _check_retired(report, retired_by, lessons)
     if not lesson_files:
         report.problems.append(f"{root}: no lesson files (NN-slug.md) found")
     if report.problems:
         return None, report.problems
     lessons.sort(key=lambda lesson: lesson.number)
     return Course(lessons=tuple(lessons), content_hash=digest.hexdigest()), []
+
+
+def _check_retired(
+    report: _Report, retired_by: dict[Path, list[str]], lessons: list[Lesson]
+) -> None:
+    """A retired question id is never reused, by any question of any lesson."""
+    used = {q.id: (lesson, q) for lesson in lessons for q in lesson.questions}
+    for quiz_path, retired in retired_by.items():
+        for qid in retired:
+            if qid in used:
+                lesson, question = used[qid]
+                report.add(
+                    quiz_path.with_name(lesson.quiz_file) if lesson.quiz_file else quiz_path,
+                    question.line or 1,
+                    f"question id {qid!r} was retired in {quiz_path.name}: give this question "
+                    "a new id (answers and review cards still point at the old one)",
+                )
 
 
 def _find_line(path: Path, needle: str) -> int:

@@ -21,6 +21,19 @@ class QuestionKind(StrEnum):
     NUMERIC = "numeric"  # a number, within a stated tolerance
 
 
+class QuestionStyle(StrEnum):
+    """What a question asks of the learner (optional; see ``lessons/README.md``).
+
+    The item-writing linter counts ``scenario`` and ``calculation`` questions, like numeric
+    ones, as questions that test reasoning rather than recall.
+    """
+
+    RECALL = "recall"  # remember a stated fact or definition
+    CONCEPT = "concept"  # explain why or how something works
+    SCENARIO = "scenario"  # apply an idea to a concrete situation the lesson did not spell out
+    CALCULATION = "calculation"  # work a number out (count, cost, perplexity, tokens, ...)
+
+
 @dataclass(frozen=True, slots=True)
 class Choice:
     """One possible answer to a single-choice or true/false question."""
@@ -38,6 +51,11 @@ class Snippet:
     title: str
     body: str
     position: int  # 0-based, within its lesson (for display only: never stored)
+    # From the lesson's ``[[snippet]]`` table in its quiz file (all optional):
+    phrasings: tuple[str, ...] = ()  # how learners ask about this snippet, for /ask
+    quiz: bool = True  # False: teaches no testable fact, so no question is expected
+    quiz_reason: str = ""  # why ``quiz`` is False (required then)
+    line: int = field(default=0, compare=False)  # 1-based heading line in the lesson file
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +73,10 @@ class Question:
     answer_number: float | None = None
     tolerance: float = 0.0
     unit: str = ""
+    style: QuestionStyle | None = None
+    lint_ignore: frozenset[str] = frozenset()  # item-writing warnings waived for this question
+    lint_reason: str = ""  # why they are waived (required with ``lint_ignore``)
+    line: int = field(default=0, compare=False)  # 1-based ``[[question]]`` line in the quiz file
 
     def choice(self, choice_id: str) -> Choice | None:
         """The choice with this id, if the question has one."""
@@ -96,6 +118,8 @@ class Lesson:
     snippets: tuple[Snippet, ...]
     questions: tuple[Question, ...]
     source_file: str = ""
+    quiz_file: str = ""  # name of the quiz file beside it, if there is one
+    retired: tuple[str, ...] = ()  # question ids this lesson once used: never to be reused
 
     @property
     def label(self) -> str:
