@@ -72,11 +72,14 @@ def _parser() -> argparse.ArgumentParser:
                                              required=True)
     check = lesson_commands.add_parser(
         "check", help="validate lesson files and list every problem",
-        description="Validate every lesson and quiz file; print each problem as file:line: "
-        "message; exit 1 if there are any.",
+        description="Validate every lesson and quiz file; print each error as file:line: "
+        "message, then the item-writing warnings as file:line: [rule] message, then the quiz "
+        "figures. Exit 1 if there are errors (or, with --strict, warnings).",
     )
     check.add_argument("directory", nargs="?", type=Path,
                        help="lessons folder (default: the configured lessons folder)")
+    check.add_argument("--strict", action="store_true",
+                       help="treat item-writing warnings as errors (exit 1 on any warning)")
     return parser
 
 
@@ -84,7 +87,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.config)
 
 
-def _lessons_check(target: Path) -> int:
+def _lessons_check(target: Path, *, strict: bool = False) -> int:
+    from bot.content.lint import lint_course
     from bot.content.loader import check_course
 
     course, problems = check_course(target)
@@ -94,9 +98,17 @@ def _lessons_check(target: Path) -> int:
         print(f"{len(problems)} problem(s) in {target}", file=sys.stderr)
         return 1
     assert course is not None
+    lint = lint_course(course, target)
+    for warning in lint.warnings:
+        print(warning)
+    print(lint.summary())
+    verdict = "OK"
+    if lint.warnings:
+        verdict = (f"{len(lint.warnings)} warning(s), failing (--strict)" if strict
+                   else f"OK with {len(lint.warnings)} warning(s) (--strict fails on them)")
     print(f"{target}: {len(course.lessons)} lessons, {len(course.snippets)} snippets, "
-          f"{len(course.questions)} questions: OK")
-    return 0
+          f"{len(course.questions)} questions: {verdict}")
+    return 1 if strict and lint.warnings else 0
 
 
 async def _db_upgrade(settings: Settings) -> int:
@@ -121,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         if args.command == "lessons":
-            return _lessons_check(args.directory or _settings(args).paths.lessons_dir)
+            return _lessons_check(args.directory or _settings(args).paths.lessons_dir,
+                                  strict=args.strict)
         settings = _settings(args)
         from bot.log import setup_logging
 
