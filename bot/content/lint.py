@@ -75,12 +75,11 @@ _ABSOLUTE_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in ABSOLUTES) + r
 
 # Explanation phrases that only make sense next to a fixed, lettered list of choices.
 _CITES_OPTIONS_RE = re.compile(
-    r"\b(?:options?|choices?|answers?)\s+\(?[a-e]\)?(?![\w'-])"
-    r"|\b(?:the\s+)?other\s+(?:options|choices|answers|ones)\b"
-    r"|\b(?:both|all|none|neither|either)\s+of\s+the\s+(?:above|options|choices|others)\b"
-    r"|\bthe\s+(?:first|second|third|fourth|fifth|last|previous|next)\s+(?:option|choice|answer)\b"
-    r"|\b(?:the\s+)?(?:options?|choices?|answers?)\s+above\b",
-    re.IGNORECASE,
+    r"\b(?i:options?|choices?|answers?)\s+(?:[A-E]|\([A-Ea-e]\))(?![\w'-])"
+    r"|(?i:\b(?:the\s+)?other\s+(?:options|choices)\b)"
+    r"|(?i:\b(?:both|all|none|neither|either)\s+of\s+the\s+(?:above|options|choices)\b)"
+    r"|(?i:\bthe\s+(?:first|second|third|fourth|fifth|last)\s+(?:option|choice)\b)"
+    r"|(?i:\b(?:options?|choices?)\s+above\b)"
 )
 _OF_THE_ABOVE_RE = re.compile(r"\b(?:all|none|both|neither)\s+of\s+the\s+above\b", re.IGNORECASE)
 

@@ -289,3 +289,10 @@ def test_help_names_strict() -> None:
     result = subprocess.run([sys.executable, "-m", "bot", "lessons", "check", "--help"],
                             capture_output=True, text=True, timeout=60, check=False)
     assert "--strict" in result.stdout
+
+
+def test_ordinary_words_in_an_explanation_are_not_taken_for_option_letters(tmp_path: Path) -> None:
+    parts = _swap("Air scatters short wavelengths most.",
+                  "The model answers a question; a choice a learner makes, the previous answer "
+                  "in the chat and all of the light matter. Air scatters short wavelengths most.")
+    assert _warnings(_write(tmp_path, parts)) == []
