@@ -136,6 +136,7 @@ class LintWarning:
     message: str
 
     def __str__(self) -> str:
+        """``file:line: [rule] message — why it matters``."""
         return f"{self.file}:{self.line}: [{self.rule}] {self.message} \u2014 {RULES[self.rule].why}"
 
 

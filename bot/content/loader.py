@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot.content.lint import RULES, WAIVABLE
+from bot.content.lint import RULES, WAIVABLE, display_path
 from bot.content.model import Choice, Course, Lesson, Question, QuestionKind, QuestionStyle, Snippet
 from bot.errors import CourseError
 
@@ -50,11 +50,7 @@ class _Report:
     problems: list[str] = field(default_factory=list)
 
     def add(self, path: Path, line: int, message: str) -> None:
-        try:
-            shown = path.relative_to(self.root.parent)
-        except ValueError:
-            shown = path
-        self.problems.append(f"{shown}:{line}: {message}")
+        self.problems.append(f"{display_path(self.root, path)}:{line}: {message}")
 
 
 def _check_id(report: _Report, path: Path, line: int, what: str, value: object, limit: int) -> bool:
