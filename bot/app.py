@@ -2,6 +2,11 @@
 
 Adapters (the Discord bot, the console, the ``ask`` command) receive an :class:`AppContext` and
 never build services themselves.
+
+Lifecycle: ``build_app()`` → ``await app.start()`` (starts the registered workers) → serve →
+``await app.stop()`` (refuses new interactions, lets those in flight finish, stops the workers in
+reverse order, closes the tutor and the database; all within ``lifecycle.stop_timeout_s``).
+Background work registers with ``app.register_worker(worker)`` (see :mod:`bot.lifecycle`).
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from typing import TYPE_CHECKING
 from bot.content.loader import load_course
 from bot.content.model import Course
 from bot.db.engine import Database, open_database
+from bot.lifecycle import Admission, Worker, WorkerRegistry
 from bot.services.course import CourseService
 from bot.services.feedback import FeedbackService
 from bot.services.learners import LearnerService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
-from bot.settings import Settings
+from bot.settings import Settings, prepare_folders
 
 if TYPE_CHECKING:
     from bot.services.tutor import TutorService
@@ -59,6 +65,51 @@ class AppContext:
     services: Services
     _tutor: TutorService | None = field(default=None, repr=False)
     _tutor_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    #: Interactions in flight; the unit-of-work helper admits each one through it.
+    admission: Admission = field(default_factory=Admission, repr=False)
+    _workers: WorkerRegistry = field(default_factory=WorkerRegistry, repr=False)
+    _stopped: bool = field(default=False, repr=False)
+
+    def register_worker(self, worker: Worker) -> None:
+        """Run ``worker`` for the life of the app: before or after :meth:`start`.
+
+        Registered after :meth:`start`, it is started at once (in a task). :meth:`stop` stops
+        workers in the reverse order of their start.
+        """
+        self._workers.register(worker)
+
+    @property
+    def workers(self) -> tuple[Worker, ...]:
+        """The registered background workers, in registration order."""
+        return self._workers.workers
+
+    async def start(self) -> None:
+        """Start every registered worker, in registration order."""
+        await self._workers.start()
+
+    async def stop(self, within_s: float | None = None) -> None:
+        """Stop cleanly within ``within_s`` seconds (default: ``lifecycle.stop_timeout_s``).
+
+        New interactions are refused (:class:`~bot.lifecycle.ShuttingDownError`), those in
+        flight get the budget to finish, then the workers stop in reverse order with what is
+        left of it (each drains its own work first), then the tutor's client and the database
+        close. Calling it again does nothing.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
+        budget = self.settings.lifecycle.stop_timeout_s if within_s is None else within_s
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        if not await self.admission.drain(budget):
+            log.warning(
+                "%d interaction(s) still running after %.1f s; stopping anyway",
+                self.admission.in_flight, budget,
+            )
+        await self._workers.stop(max(deadline - loop.time(), 0.5))
+        if self._tutor is not None:
+            await self._tutor.close()
+        await self.db.dispose()
 
     async def tutor(self, *, progress: bool = False) -> TutorService:
         """The /ask tutor, loaded on first use (the local model and its vector cache).
@@ -77,18 +128,18 @@ class AppContext:
             return self._tutor
 
     async def close(self) -> None:
-        """Release the tutor's HTTP client and the database connections."""
-        if self._tutor is not None:
-            await self._tutor.close()
-        await self.db.dispose()
+        """Stop the app (the same as :meth:`stop`; kept for one-shot commands)."""
+        await self.stop()
 
 
 async def build_app(settings: Settings, *, course: Course | None = None) -> AppContext:
     """Load the course, open (and upgrade) the database and build the services.
 
-    Raises :class:`~bot.errors.CourseError` or :class:`~bot.errors.DatabaseUnavailableError`
-    with messages meant for the operator.
+    Raises :class:`~bot.errors.ConfigError` (an unwritable data folder),
+    :class:`~bot.errors.CourseError` or :class:`~bot.errors.DatabaseUnavailableError` with
+    messages meant for the operator.
     """
+    prepare_folders(settings)  # fail fast, before anything slow, on a folder we cannot write
     course = course or load_course(settings.paths.lessons_dir)
     db = await open_database(settings.database_url, echo=settings.database.echo)
     log.info(

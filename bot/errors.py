@@ -20,6 +20,15 @@ class DatabaseUnavailableError(TutorError):
     """The database cannot be reached or opened at start-up."""
 
 
+class DatabaseBusyError(TutorError):
+    """Another process held the database's write lock past the deadline; nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is busy right now and nothing was saved; please try again in a moment."
+        )
+
+
 class NotFoundError(TutorError):
     """Something the user named does not exist (a lesson, a quiz, a question)."""
 

@@ -29,7 +29,8 @@ CONFIG_ENV = "TUTORBOT_CONFIG"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: "1e999" parses as infinity, and an infinite timeout never fires.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DatabaseSettings(_Section):
@@ -39,7 +40,32 @@ class DatabaseSettings(_Section):
         default="",
         description="SQLAlchemy URL. Empty means SQLite in the data folder.",
     )
-    echo: bool = False
+    echo: bool = Field(default=False, description="Log every SQL statement (to standard error).")
+
+    @field_validator("url")
+    @classmethod
+    def _parseable(cls, value: str) -> str:
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError) as exc:
+            # The message names the part that is wrong, never the URL (it may hold a password).
+            # make_url raises a bare ValueError only when int() refuses the port.
+            reason = "an unreadable URL"
+            if not isinstance(exc, ArgumentError):
+                reason = "a non-numeric port"
+            raise ValueError(
+                f"{reason}; expected e.g. postgresql://user:password@host:5432/dbname "
+                "or sqlite:///path/to/file.sqlite3"
+            ) from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {url.get_backend_name()!r}: use SQLite or "
+                             "PostgreSQL")
+        return value
 
 
 class PathSettings(_Section):
@@ -88,6 +114,15 @@ class ConsoleSettings(_Section):
     name: str = "you"
 
 
+class LifecycleSettings(_Section):
+    """Starting and stopping the process."""
+
+    stop_timeout_s: float = Field(
+        default=8.0, gt=0, le=600,
+        description="On SIGTERM/SIGINT: the bound for interactions in flight and workers to end.",
+    )
+
+
 class LogSettings(_Section):
     """Logging."""
 
@@ -102,6 +137,7 @@ class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     ask: AskSettings = AskSettings()
     console: ConsoleSettings = ConsoleSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
     log: LogSettings = LogSettings()
     default_timezone: str = "UTC"
 
@@ -192,9 +228,14 @@ def load_settings(
             with path.open("rb") as fh:
                 data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded); save the file "
+                "as UTF-8."
+            ) from None
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+            raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
         source = f"{path} and environment"
         leaked = _SECRET_FIELDS & set(data)
         if leaked:
@@ -217,3 +258,28 @@ def load_settings(
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
+
+
+def prepare_folders(settings: Settings) -> None:
+    """Create the data folder and its cache, and check the process can write there.
+
+    Run at start by every entry point, before anything slow (embedding the course takes half a
+    minute on a cold cache and would be lost if the cache could not be written). Raises
+    :class:`ConfigError` naming the folder and the setting that chooses it.
+    """
+    import tempfile
+
+    data_dir = settings.paths.data_dir
+    for folder, setting in ((data_dir, "paths.data_dir"), (data_dir / "cache" / "ask", None)):
+        where = f"set {setting} (TUTORBOT_PATHS__DATA_DIR) to a folder it can write"
+        if setting is None:
+            where = "make it writable, or set paths.data_dir to another folder"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ConfigError(
+                f"Cannot write to the folder {folder} ({reason}): {where}."
+            ) from None

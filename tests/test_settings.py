@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.settings import PROJECT_ROOT, Settings, load_settings, prepare_folders
 
 
 def test_config_example_documents_every_setting_with_its_default() -> None:
@@ -64,3 +65,63 @@ def test_broken_toml_and_missing_explicit_file_are_clear(tmp_path: Path) -> None
 def test_default_database_is_sqlite_in_the_data_folder() -> None:
     settings = load_settings(None, environ={"TUTORBOT_PATHS__DATA_DIR": "/srv/tb"})
     assert settings.database_url == "sqlite+aiosqlite:////srv/tb/tutorbot.sqlite3"
+
+
+def test_a_config_file_that_is_not_utf8_is_one_clear_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_bytes('[console]\nname = "Zoë"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8 text") as caught:
+        load_settings(config, environ={})
+    assert caught.value.__cause__ is None and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["1e999", "inf", "-inf", "nan", "NaN"])
+def test_non_finite_numbers_are_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"ask.timeout_s"):
+        load_settings(None, environ={"TUTORBOT_ASK__TIMEOUT_S": value})
+    with pytest.raises(ConfigError, match=r"lifecycle.stop_timeout_s"):
+        load_settings(None, environ={"TUTORBOT_LIFECYCLE__STOP_TIMEOUT_S": value})
+
+
+def test_a_database_url_with_a_non_numeric_port_is_refused_without_the_password() -> None:
+    with pytest.raises(ConfigError, match=r"database.url: .*non-numeric port") as caught:
+        load_settings(None, environ={
+            "TUTORBOT_DATABASE__URL": "postgresql://tutor:s3cret-pw@db.example:54x2/tutorbot",
+        })
+    assert "s3cret-pw" not in str(caught.value)
+    with pytest.raises(ConfigError, match="unsupported database 'mysql'"):
+        load_settings(None, environ={"TUTORBOT_DATABASE__URL": "mysql://root@localhost/x"})
+
+
+def test_prepare_folders_creates_the_data_and_cache_folders(tmp_path: Path) -> None:
+    settings = load_settings(None, environ={"TUTORBOT_PATHS__DATA_DIR": str(tmp_path / "d")})
+    prepare_folders(settings)
+    assert (tmp_path / "d" / "cache" / "ask").is_dir()
+
+
+def test_an_unwritable_data_or_cache_folder_fails_fast(tmp_path: Path) -> None:
+    # A file in the way fails for every user, root included (chmod does not stop root).
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    settings = load_settings(None, environ={"TUTORBOT_PATHS__DATA_DIR": str(blocker / "data")})
+    with pytest.raises(ConfigError, match=r"Cannot write to the folder .*blocker/data .*paths\.data_dir"):
+        prepare_folders(settings)
+    data = tmp_path / "data"
+    (data / "cache").mkdir(parents=True)
+    (data / "cache" / "ask").write_text("in the way")
+    settings = load_settings(None, environ={"TUTORBOT_PATHS__DATA_DIR": str(data)})
+    with pytest.raises(ConfigError, match=r"Cannot write to the folder .*cache/ask"):
+        prepare_folders(settings)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through any permission bits")
+def test_a_read_only_cache_folder_fails_fast(tmp_path: Path) -> None:
+    cache = tmp_path / "data" / "cache" / "ask"
+    cache.mkdir(parents=True)
+    cache.chmod(0o500)
+    try:
+        settings = load_settings(None, environ={"TUTORBOT_PATHS__DATA_DIR": str(tmp_path / "data")})
+        with pytest.raises(ConfigError, match="Permission denied"):
+            prepare_folders(settings)
+    finally:
+        cache.chmod(0o700)

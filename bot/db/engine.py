@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.db.sqlite_inline import BUSY_TIMEOUT_MS, InlineSQLiteConnection, inline_creator
-from bot.errors import DatabaseUnavailableError
+from bot.errors import ConfigError, DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +44,15 @@ def normalise_url(url: str) -> URL:
     """Parse ``url`` and switch plain ``sqlite://``/``postgresql://`` to the async drivers."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseUnavailableError(
-            f"The database URL {url!r} is not a valid SQLAlchemy URL "
-            "(e.g. postgresql://user@host/db or sqlite:///path/to/file)."
-        ) from exc
+    except (ArgumentError, ValueError):
+        # Never the URL itself in the message: it may hold a password.
+        raise ConfigError(
+            "The database URL is not a valid SQLAlchemy URL "
+            "(e.g. postgresql://user@host:5432/db or sqlite:///path/to/file)."
+        ) from None
     backend = parsed.get_backend_name()
     if backend not in _ASYNC_DRIVERS:
-        raise DatabaseUnavailableError(
+        raise ConfigError(
             f"Unsupported database {safe_url(parsed)}: use SQLite or PostgreSQL."
         )
     if parsed.drivername in ("sqlite", "postgresql", "postgres", "postgresql+psycopg2"):
@@ -60,14 +61,28 @@ def normalise_url(url: str) -> URL:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for ``url`` with our production settings."""
+    """An async engine for ``url`` with our production settings.
+
+    ``echo`` logs every statement through the ``sqlalchemy.engine`` logger, so it reaches
+    standard error with every other log line (SQLAlchemy's own ``echo=True`` would print to
+    standard output and break ``tutorbot ask --json``).
+    """
     parsed = normalise_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    if echo:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ":memory:"
         if database != ":memory:" and not database.startswith("file:"):
             path = Path(database).expanduser()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"Cannot create the folder {path.parent} for the SQLite database "
+                    f"({exc.strerror or type(exc).__name__}): set paths.data_dir or database.url "
+                    "to a place this process can write."
+                ) from None
             database = str(path)
         # One connection per process, used in the event loop's thread (see sqlite_inline).
         kwargs.update(

@@ -11,20 +11,78 @@ This module gives SQLAlchemy's ``sqlite+aiosqlite`` dialect (through its documen
 ``async_creator`` hook) a connection with aiosqlite's interface whose coroutines run the
 ``sqlite3`` call immediately, in the calling thread.
 
-The trade-off: while another *process* holds SQLite's write lock, a statement waits on the loop
-for up to ``busy_timeout``. Within one process our single pooled connection never waits. Several
-bot processes should share PostgreSQL, not SQLite (README, "Configuration").
+Another *process* holding SQLite's write lock (a backup, a ``sqlite3`` shell, a second bot by
+mistake) must not freeze the event loop: the connection's ``busy_timeout`` is only
+:data:`BUSY_TIMEOUT_MS` (20 ms, on the loop), and :meth:`InlineSQLiteConnection.begin_immediate`
+retries after that with ``asyncio.sleep`` back-off until the deadline of the current unit of
+work (:func:`lock_wait`), calling its "about to wait" callback once before the first retry (the
+Discord adapter defers the interaction there). Past the deadline it raises
+:class:`~bot.errors.DatabaseBusyError`, with nothing written. Within one process our single
+pooled connection never waits on a lock; other units of work queue for it without blocking the
+loop. Several bot processes should share PostgreSQL, not SQLite (README, "Configuration").
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-#: How long a statement waits for another process's write lock before failing (ms).
-BUSY_TIMEOUT_MS = 5000
+from sqlalchemy.util import await_only
+
+from bot.errors import DatabaseBusyError
+
+log = logging.getLogger(__name__)
+
+#: How long a statement may block the event loop waiting for another process's lock (ms).
+BUSY_TIMEOUT_MS = 20
+#: How long a unit of work without its own deadline (console, jobs) waits for the lock (s).
+DEFAULT_LOCK_WAIT_S = 10.0
+#: Back-off between attempts at the write lock: doubling from the first to the last (s).
+FIRST_BACKOFF_S = 0.02
+MAX_BACKOFF_S = 0.25
+
+
+@dataclass
+class LockWait:
+    """How long the current unit of work may wait for the write lock, and whom to tell."""
+
+    deadline: float  # event-loop time
+    on_wait: Callable[[], Awaitable[None]] | None = None
+
+
+_lock_wait: contextvars.ContextVar[LockWait | None] = contextvars.ContextVar(
+    "tutorbot_sqlite_lock_wait", default=None
+)
+
+
+@contextmanager
+def lock_wait(
+    seconds: float, on_wait: Callable[[], Awaitable[None]] | None = None
+) -> Iterator[LockWait]:
+    """Within this block (and tasks created in it) wait at most ``seconds`` for the lock.
+
+    ``on_wait`` is awaited once, just before the first retry: the unit of work is about to take
+    longer than usual (the Discord adapter defers the interaction).
+    """
+    policy = LockWait(asyncio.get_running_loop().time() + seconds, on_wait)
+    token = _lock_wait.set(policy)
+    try:
+        yield policy
+    finally:
+        _lock_wait.reset(token)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 class _InlineCursor:
@@ -110,8 +168,42 @@ class InlineSQLiteConnection:
         return self._conn.isolation_level
 
     def begin_immediate(self) -> None:
-        """Start a write transaction now (see ``bot.db.engine``: never a lock upgrade later)."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        """Start a write transaction now (see ``bot.db.engine``: never a lock upgrade later).
+
+        Runs inside SQLAlchemy's greenlet bridge (the engine's "begin" event), so it can wait
+        for another process's lock with ``asyncio.sleep`` instead of blocking the loop.
+        """
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+        await_only(self._wait_for_lock())
+
+    async def _wait_for_lock(self) -> None:
+        loop = asyncio.get_running_loop()
+        policy = _lock_wait.get() or LockWait(loop.time() + DEFAULT_LOCK_WAIT_S)
+        log.info("the SQLite database is locked by another process; waiting")
+        if policy.on_wait is not None:
+            on_wait, policy.on_wait = policy.on_wait, None  # once per unit of work
+            try:
+                await on_wait()
+            except Exception:  # e.g. the interaction expired: the work itself is still valid
+                log.warning("the 'about to wait' callback failed", exc_info=True)
+        backoff = FIRST_BACKOFF_S
+        while True:
+            left = policy.deadline - loop.time()
+            if left <= 0:
+                raise DatabaseBusyError()
+            await asyncio.sleep(min(backoff, left))
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
 
     def cursor(self) -> _InlineCursor:
         return _InlineCursor(self._conn.cursor())

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import discord
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.sqlite_inline import lock_wait
+
 if TYPE_CHECKING:
     from bot.app import AppContext
     from bot.discord_app import TutorBot
@@ -23,6 +25,8 @@ T = TypeVar("T")
 NO_MENTIONS = discord.AllowedMentions.none()
 #: Work still running after this long is deferred, well inside Discord's 3-second window.
 DEFER_AFTER_S = 1.5
+#: How long an interaction waits for another process's SQLite write lock before giving up.
+LOCK_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -77,14 +81,25 @@ async def within_deadline(
     the work is a short database transaction and no deferral happens; under load the learner
     still gets an answer instead of "The application did not respond".
     """
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_S)
-    if not done and not interaction.response.is_done():
-        try:
+    deferring = asyncio.Lock()
+
+    async def defer() -> None:
+        async with deferring:  # the timer below and the database's lock wait may both ask
+            if interaction.response.is_done():
+                return
             if update:
                 await interaction.response.defer()
             else:
                 await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+
+    # If another process holds SQLite's write lock, the database waits off the loop until
+    # LOCK_WAIT_S and calls ``defer`` before its first retry (bot.db.sqlite_inline).
+    with lock_wait(LOCK_WAIT_S, on_wait=defer):
+        task = asyncio.ensure_future(work)  # the task inherits the lock-wait policy
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_S)
+    if not done and not interaction.response.is_done():
+        try:
+            await defer()
         except discord.HTTPException:
             # The interaction is gone; what the work writes is still valid, so let it finish.
             await asyncio.wait({task})

@@ -9,7 +9,7 @@ import pytest
 
 from bot.db.engine import open_database
 from bot.db.models import Learner
-from bot.errors import DatabaseUnavailableError
+from bot.errors import ConfigError, DatabaseUnavailableError
 
 
 async def test_unreachable_postgres_gives_a_clear_error_without_the_password() -> None:
@@ -28,11 +28,22 @@ async def test_a_corrupt_sqlite_file_gives_a_clear_error(tmp_path: Path) -> None
         await open_database(f"sqlite:///{path}")
 
 
-async def test_an_unsupported_or_malformed_url_is_explained() -> None:
-    with pytest.raises(DatabaseUnavailableError, match="SQLite or PostgreSQL"):
+async def test_an_unsupported_or_malformed_url_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match="SQLite or PostgreSQL"):
         await open_database("mysql://root@localhost/x")
-    with pytest.raises(DatabaseUnavailableError, match="not a valid SQLAlchemy URL"):
+    with pytest.raises(ConfigError, match="not a valid SQLAlchemy URL"):
         await open_database("not a url")
+    with pytest.raises(ConfigError, match="not a valid SQLAlchemy URL") as caught:
+        await open_database("postgresql://tutor:s3cret-pw@db.example:port/tutorbot")
+    assert "s3cret-pw" not in str(caught.value)
+
+
+async def test_an_uncreatable_sqlite_folder_is_a_configuration_error(tmp_path: Path) -> None:
+    # A file where a parent folder should be fails for every user, root included.
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(ConfigError, match=r"Cannot create the folder .*blocker/data"):
+        await open_database(f"sqlite:///{blocker / 'data' / 'tutorbot.sqlite3'}")
 
 
 async def test_timestamps_come_back_timezone_aware(database_url: str) -> None:
