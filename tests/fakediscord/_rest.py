@@ -338,7 +338,7 @@ class RestApi:
             raise unknown("Channel")
         if channel.guild_id is not None:
             guild = self.fake.guilds[channel.guild_id]
-            if not guild.permissions_of(self.fake.bot_user.id) & VIEW_CHANNEL:
+            if not guild.channel_permissions_of(self.fake.bot_user.id, channel) & VIEW_CHANNEL:
                 raise error(MISSING_ACCESS)
         return channel
 
@@ -356,10 +356,8 @@ class RestApi:
     def _require(self, channel: FakeChannel, permission: int) -> None:
         if channel.guild_id is None:
             return
-        if (
-            not self.fake.guilds[channel.guild_id].permissions_of(self.fake.bot_user.id)
-            & permission
-        ):
+        guild = self.fake.guilds[channel.guild_id]
+        if not guild.channel_permissions_of(self.fake.bot_user.id, channel) & permission:
             raise error(MISSING_PERMISSIONS)
 
     def _check_app(self, request: web.Request) -> None:
@@ -800,6 +798,16 @@ class RestApi:
                     )
                     errors.raise_if_any()
                 body = {**body, "message_reference": None}
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord returns the message already made with this nonce (same author, channel,
+            # within a few minutes) instead of posting a second one.
+            earlier = self.fake._nonced.get((channel.id, str(nonce)))
+            if earlier is not None and not earlier[0].deleted and (
+                time.monotonic() - earlier[1] <= self.fake.nonce_window
+            ):
+                self.fake.nonce_hits += 1
+                return _json(self.fake._message_payload(earlier[0]))
         if channel.is_thread and channel.archived:
             channel.archived = False  # posting in an archived, unlocked thread reopens it
             await self.fake._announce_thread("THREAD_UPDATE", channel)
@@ -811,6 +819,8 @@ class RestApi:
             msg_type=MSG_REPLY if reference else MSG_DEFAULT,
             flags=(body.get("flags") or 0) & ~FLAG_EPHEMERAL,
         )
+        if nonce is not None and body.get("enforce_nonce"):
+            self.fake._nonced[(channel.id, str(nonce))] = (message, time.monotonic())
         await self.fake._announce("MESSAGE_CREATE", message)
         return _json(self.fake._message_payload(message))
 

@@ -129,6 +129,13 @@ class FakeDiscord:
         self.rejections: list[Rejection] = []
         self.unknown_routes: list[str] = []
         self.rate_limited_count = 0
+        #: Seconds Discord remembers a message nonce (``enforce_nonce``): "a few minutes".
+        self.nonce_window = 180.0
+        #: Posts answered with the earlier message of the same nonce.
+        self.nonce_hits = 0
+        self._nonced: dict[tuple[int, str], tuple[FakeMessage, float]] = {}
+        #: Integrations overrides: (guild id, command name) -> role ids allowed to use it.
+        self.command_roles: dict[tuple[int, str], set[int]] = {}
         self.sessions: list[GatewaySession] = []
         self.identify_count = 0
         self.resume_count = 0
@@ -289,6 +296,26 @@ class FakeDiscord:
         member = FakeMember(guild.id, user, [guild.role(r).id for r in roles], nick)
         guild.members[user.id] = member
         return member
+
+    def allow_command(self, guild: FakeGuild, command: str, role: FakeRole) -> None:
+        """Server Settings → Integrations: open ``/command`` to members with ``role``."""
+        self.command_roles.setdefault((guild.id, command), set()).add(role.id)
+
+    async def set_bot_channel_permissions(
+        self, channel: FakeChannel, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """A member overwrite for the bot in ``channel`` (announced as CHANNEL_UPDATE)."""
+        channel.member_overwrites[self.bot_user.id] = (allow, deny)
+        for session in self._sessions_for(channel.guild_id, GUILDS):
+            await session.dispatch("CHANNEL_UPDATE", channel.payload())
+
+    async def delete_channel(self, channel: FakeChannel) -> None:
+        """Delete a channel: later requests for it get 404 Unknown Channel."""
+        self.channels.pop(channel.id, None)
+        if channel.guild_id is not None:
+            self.guilds[channel.guild_id].channels.pop(channel.id, None)
+        for session in self._sessions_for(channel.guild_id, GUILDS):
+            await session.dispatch("CHANNEL_DELETE", channel.payload())
 
     def set_bot_permissions(self, guild: FakeGuild, permissions: int) -> None:
         """Replace the permissions of the bot's managed role in ``guild``."""
@@ -610,6 +637,10 @@ class FakeDiscord:
             synced = sorted(n for store in self._commands.values() for (_, n) in store)
             raise ScenarioError(f"/{root} is not synced (synced commands: {synced})")
         required = spec.get("default_member_permissions")
+        opened = self.command_roles.get((guild.id, root), set()) if guild is not None else set()
+        member = guild.members.get(user.id) if guild is not None else None
+        if member is not None and opened & set(member.role_ids):
+            required = None  # an admin opened the command to one of the member's roles
         if guild is not None and required is not None:
             needed = int(required)
             if guild.permissions_of(user.id) & needed != needed or (
@@ -818,7 +849,7 @@ class FakeDiscord:
                     "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
                     "guild_locale": "en-US",
                     "member": member,
-                    "app_permissions": str(guild.permissions_of(self.bot_user.id)),
+                    "app_permissions": str(guild.channel_permissions_of(self.bot_user.id, channel)),
                     "authorizing_integration_owners": {"0": str(guild.id)},
                     "context": 0,
                 }

@@ -158,6 +158,8 @@ class FakeChannel:
     last_message_id: int | None = None
     #: The message a thread was started from (threads only).
     starter_message_id: int | None = None
+    #: Member permission overwrites: user id -> (allow, deny) bits (threads use the parent's).
+    member_overwrites: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def is_thread(self) -> bool:
@@ -217,7 +219,10 @@ class FakeChannel:
             payload.update(
                 {
                     "position": self.position,
-                    "permission_overwrites": [],
+                    "permission_overwrites": [
+                        {"id": str(uid), "type": 1, "allow": str(allow), "deny": str(deny)}
+                        for uid, (allow, deny) in self.member_overwrites.items()
+                    ],
                     "topic": self.topic,
                     "nsfw": False,
                 }
@@ -303,6 +308,15 @@ class FakeGuild:
         for role_id in member.role_ids:
             value |= self.roles[role_id].permissions
         return ALL_PERMISSIONS if value & ADMINISTRATOR else value
+
+    def channel_permissions_of(self, user_id: int, channel: FakeChannel) -> int:
+        """A member's permissions in ``channel``: guild roles, then member overwrites."""
+        value = self.permissions_of(user_id)
+        if value & ADMINISTRATOR or user_id == self.owner_id:
+            return value
+        source = self.channels.get(channel.parent_id) if channel.is_thread else channel
+        allow, deny = (source or channel).member_overwrites.get(user_id, (0, 0))
+        return (value & ~deny) | allow
 
     def payload(self, *, with_members: bool, bot_user_id: int) -> dict[str, Any]:
         """The GUILD_CREATE payload. Without the members intent only the bot's own member."""
