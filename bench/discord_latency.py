@@ -9,7 +9,7 @@ or the followup/edit after a defer). Figures are per scenario: p50, p90, p99, ma
     .venv/bin/python bench/discord_latency.py --check    # exit 1 if a target is missed
 
 Scenarios: ``bare-ping`` (a bare discord.py ``/ping``: the floor), and the tutorbot's
-``lesson`` and ``quiz-click``, which run once ``bot.discord_app.create_bot(app_context)``
+``lesson`` and ``quiz-click``, which run once ``bot.bot.create_bot(app_context)``
 exists and ``tutorbot_client()`` below builds it (until then they are reported as skipped).
 Targets for the tutorbot scenarios: p99 <= 25 ms and p50 <= 5 x the bare p50.
 """
@@ -142,13 +142,13 @@ async def measure_ping(fake: FakeDiscord) -> float:
 
 @contextlib.asynccontextmanager
 async def tutorbot_client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
-    """The real tutorbot (``bot.discord_app.create_bot``) over a fresh SQLite database.
+    """The real tutorbot (``bot.bot.create_bot``) over a fresh SQLite database.
 
     The settings point it at the fake; ``/ask`` uses the local engine so no network is involved.
     """
     try:
         from bot.app import build_app
-        from bot.discord_app import create_bot
+        from bot.bot import create_bot
         from bot.settings import Settings
     except ImportError as exc:
         raise ScenarioUnavailableError(f"the tutorbot cannot be imported: {exc}") from exc

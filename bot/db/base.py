@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -19,6 +19,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: Auto-incrementing 64-bit keys (SQLite only auto-increments an INTEGER PRIMARY KEY).
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+#: An author-written content id (lesson, snippet, question), stored as text.
+ContentId = String(48)
 
 
 class Base(DeclarativeBase):

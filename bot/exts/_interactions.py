@@ -18,7 +18,7 @@ from bot.db.sqlite_inline import lock_wait
 
 if TYPE_CHECKING:
     from bot.app import AppContext
-    from bot.discord_app import TutorBot
+    from bot.bot import TutorBot
 
 T = TypeVar("T")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -239,3 +240,10 @@ class ProgressService:
     def week_start(now: datetime | None = None) -> datetime:
         """The start of the rolling 7-day window for the weekly board."""
         return (now or utcnow()) - WEEK
+
+
+class Period(StrEnum):
+    """Which answers a leaderboard counts."""
+
+    WEEK = "week"
+    ALL = "all"

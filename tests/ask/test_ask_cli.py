@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fakeanthropic import TEST_API_KEY, Reply, Status, ThreadedFake
 
-from bot.ask_cli import add_arguments, main
+from bot.cli.ask import add_arguments, main
 from bot.qa.retrieval import Retriever
 from bot.services.tutor import OFFLINE_LABEL
 from bot.settings import Settings, load_settings

@@ -11,7 +11,7 @@ import discord
 from discord.http import Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
-from bot.discord_endpoints import point_discord_py_at
+from bot.bot import point_discord_py_at
 
 from ._interactions import BotStoppedError
 from ._server import FakeDiscord

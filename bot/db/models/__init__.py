@@ -7,21 +7,19 @@ imported automatically so Alembic and the models-match-migrations test see all o
 import importlib
 import pkgutil
 
-from bot.db.models.core import (
-    Feedback,
-    Guild,
-    GuildMember,
-    Learner,
-    LessonProgress,
-    QuizAnswer,
-    QuizAttempt,
-    SnippetView,
-)
+from bot.db.models.app_state import AppState
+from bot.db.models.ask import AskLog
+from bot.db.models.feedback import Feedback
+from bot.db.models.learners import Guild, GuildMember, Learner
+from bot.db.models.lessons import LessonProgress, SnippetView
+from bot.db.models.quiz import QuizAnswer, QuizAttempt
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
+    "AppState",
+    "AskLog",
     "Feedback",
     "Guild",
     "GuildMember",

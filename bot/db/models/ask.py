@@ -13,10 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.base import Base, UTCDateTime, utcnow
-
-#: Auto-incrementing 64-bit keys (SQLite only auto-increments an INTEGER PRIMARY KEY).
-_BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+from bot.db.base import Base, BigIntPK, UTCDateTime, utcnow
 
 
 class AskLog(Base):
@@ -31,7 +28,7 @@ class AskLog(Base):
         Index("ix_ask_log_thread_created", "thread_id", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(_BigIntPK, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     learner_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("learner.id", ondelete="CASCADE"), index=True
     )

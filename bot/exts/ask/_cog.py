@@ -48,7 +48,7 @@ from bot.ui.embeds import error_message
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
-    from bot.discord_app import TutorBot
+    from bot.bot import TutorBot
     from bot.services.tutor import TutorService
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from bot.ui import custom_ids as ids
 from bot.ui.embeds import error_message
 
 if TYPE_CHECKING:
-    from bot.discord_app import TutorBot
+    from bot.bot import TutorBot
 
 
 class Backend(commands.Cog):

@@ -10,10 +10,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.exts._interactions import send
-from bot.ui.embeds import CommandHelp, Role, help_embed
+from bot.exts.help._render import CommandHelp, help_embed
+from bot.services.roles import Role
 
 if TYPE_CHECKING:
-    from bot.discord_app import TutorBot
+    from bot.bot import TutorBot
 
 #: The order a newcomer meets the commands in; commands not listed follow alphabetically.
 ORDER = ("lesson", "course", "quiz", "ask", "progress", "leaderboard", "settings", "help")

@@ -14,7 +14,7 @@ from bot.services.course import Page
 from bot.ui.autocomplete import lesson_choices
 
 if TYPE_CHECKING:
-    from bot.discord_app import TutorBot
+    from bot.bot import TutorBot
 
 
 class Lessons(commands.Cog):

@@ -8,8 +8,9 @@ import discord
 
 from bot.app import AppContext
 from bot.exts._interactions import Actor, edit, ensure_learner, send, within_deadline
+from bot.exts.lessons import _render as render
 from bot.services.course import LessonStatus, Page
-from bot.ui import embeds, views
+from bot.ui import embeds
 
 
 async def send_page(
@@ -24,8 +25,8 @@ async def send_page(
     await send(
         interaction,
         content=embeds.notice(note) if note else None,
-        embeds=[embeds.lesson_page(page)],
-        view=views.lesson_page(page, learner_id),
+        embeds=[render.lesson_page(page)],
+        view=render.lesson_buttons(page, learner_id),
         ephemeral=ephemeral,
     )
 
@@ -37,8 +38,8 @@ async def edit_page(
     await edit(
         interaction,
         content=embeds.notice(note) if note else None,
-        embeds=[embeds.lesson_page(page)],
-        view=views.lesson_page(page, learner_id),
+        embeds=[render.lesson_page(page)],
+        view=render.lesson_buttons(page, learner_id),
     )
 
 
@@ -60,6 +61,6 @@ def overview_message(
     statuses: list[LessonStatus], learner_id: int, page: int
 ) -> tuple[discord.Embed, discord.ui.View | None]:
     """The overview embed for ``page`` and its page buttons."""
-    count = len(embeds.course_pages(statuses))
+    count = len(render.course_pages(statuses))
     page = min(max(page, 0), count - 1)
-    return embeds.course_overview(statuses, page), views.course_pages(learner_id, page, count)
+    return render.course_overview(statuses, page), render.course_buttons(learner_id, page, count)

@@ -12,13 +12,14 @@ from discord.ext import commands
 
 from bot.errors import InvalidInputError, NotFoundError
 from bot.exts._interactions import Actor, ensure_learner, send, within_deadline
-from bot.services.progress import BoardEntry, ProgressSummary
+from bot.exts.progress import _render as render
+from bot.services.progress import BoardEntry, Period, ProgressSummary
 from bot.ui import embeds
 from bot.ui.chart import FILENAME, ChartRow, render_progress_chart
 from bot.ui.text import safe_name
 
 if TYPE_CHECKING:
-    from bot.discord_app import TutorBot
+    from bot.bot import TutorBot
 
 LEADERBOARD_SIZE = 10
 PER_SERVER = (
@@ -76,7 +77,7 @@ class Progress(commands.Cog):
         )
         await send(
             interaction,
-            embeds=[embeds.progress(summary, name=name, with_chart=True)],
+            embeds=[render.progress(summary, name=name, with_chart=True)],
             file=discord.File(io.BytesIO(png), filename=FILENAME),
             ephemeral=True,
         )
@@ -85,24 +86,24 @@ class Progress(commands.Cog):
     @app_commands.describe(period="This week, or all time (the default)")
     @app_commands.choices(
         period=[
-            app_commands.Choice(name="This week", value=embeds.Period.WEEK.value),
-            app_commands.Choice(name="All time", value=embeds.Period.ALL.value),
+            app_commands.Choice(name="This week", value=Period.WEEK.value),
+            app_commands.Choice(name="All time", value=Period.ALL.value),
         ]
     )
     async def leaderboard(
-        self, interaction: discord.Interaction[Any], period: str = embeds.Period.ALL.value
+        self, interaction: discord.Interaction[Any], period: str = Period.ALL.value
     ) -> None:
         """This server's top learners, this week or of all time."""
         if interaction.guild_id is None:
             await send(interaction, content=embeds.notice(PER_SERVER), ephemeral=True)
             return
         try:
-            chosen = embeds.Period(period)
+            chosen = Period(period)
         except ValueError:
             raise InvalidInputError("Choose `week` or `all` for the period.") from None
         app = self.bot.app
         actor = Actor.of(interaction)
-        since = app.services.progress.week_start() if chosen is embeds.Period.WEEK else None
+        since = app.services.progress.week_start() if chosen is Period.WEEK else None
 
         async def work() -> list[BoardEntry]:
             async with app.db.sessions.begin() as session:
@@ -112,4 +113,4 @@ class Progress(commands.Cog):
                 )
 
         entries = await within_deadline(interaction, work())
-        await send(interaction, embeds=[embeds.leaderboard(entries, chosen, actor.guild_name)])
+        await send(interaction, embeds=[render.leaderboard(entries, chosen, actor.guild_name)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.discord_app import TutorBot
+    from bot.bot import TutorBot
 
 
 async def setup(bot: TutorBot) -> None:

@@ -9,9 +9,9 @@ import discord
 from bot.errors import NotFoundError
 from bot.exts._components import Click, require_owner
 from bot.exts._interactions import app_of
+from bot.exts.quiz import _render as render
 from bot.exts.quiz._flow import NOT_YOUR_QUIZ, answer, start_quiz
 from bot.ui import custom_ids as ids
-from bot.ui import views
 
 
 class AnswerButton(
@@ -44,7 +44,7 @@ class AskNumberButton(
             raise NotFoundError("That question was removed from the course. Start a new /quiz.")
         modal_key = ids.NumberAnswer(key.learner_id, key.attempt_id, key.question_id)
         # A modal must be the first answer to the click, so nothing slow happens before it.
-        await interaction.response.send_modal(views.number_modal(modal_key, question))
+        await interaction.response.send_modal(render.number_modal(modal_key, question))
 
 
 class QuizMeButton(

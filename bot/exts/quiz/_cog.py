@@ -18,7 +18,7 @@ from bot.ui.autocomplete import lesson_choices
 from bot.ui.views import submitted_value
 
 if TYPE_CHECKING:
-    from bot.discord_app import TutorBot
+    from bot.bot import TutorBot
 
 
 class Quiz(commands.Cog):

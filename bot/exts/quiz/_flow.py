@@ -7,8 +7,8 @@ from typing import Any
 import discord
 
 from bot.exts._interactions import Actor, app_of, edit, ensure_learner, send, within_deadline
+from bot.exts.quiz import _render as render
 from bot.services.quiz import AnswerResult, QuestionView
-from bot.ui import embeds, views
 
 NOT_YOUR_QUIZ = "This quiz belongs to someone else. Start your own with /quiz."
 
@@ -31,8 +31,8 @@ async def start_quiz(
     lesson = app.course.lesson(view.question.lesson_id)
     await send(
         interaction,
-        embeds=[embeds.quiz_question(view, lesson)],
-        view=views.quiz_question(view, actor.user_id),
+        embeds=[render.quiz_question(view, lesson)],
+        view=render.question_buttons(view, actor.user_id),
         ephemeral=True,
     )
 
@@ -60,8 +60,8 @@ async def answer(
     )
     following = result.next_question
     next_lesson = app.course.lesson(following.question.lesson_id) if following else None
-    message_embeds = embeds.answer_embeds(result, next_lesson)
-    view = views.after_answer(result, learner_id)
+    message_embeds = render.answer_embeds(result, next_lesson)
+    view = render.after_answer(result, learner_id)
     if interaction.message is not None:
         await edit(interaction, embeds=message_embeds, view=view)
     else:  # a modal not opened from a message: answer with a new one

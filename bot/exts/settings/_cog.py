@@ -14,7 +14,7 @@ from bot.ui.autocomplete import text_choices
 from bot.ui.embeds import notice
 
 if TYPE_CHECKING:
-    from bot.discord_app import TutorBot
+    from bot.bot import TutorBot
 
 
 class LearnerSettings(commands.Cog):

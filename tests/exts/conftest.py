@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import AppContext, Services
+from bot.bot import TutorBot, create_bot
 from bot.content.model import Course
 from bot.db.engine import open_database
-from bot.discord_app import TutorBot, create_bot
 from bot.qa.retrieval import Retriever
 from bot.settings import Settings
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
+from bot.cli._common import start
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,25 @@ No Discord token: set DISCORD_TOKEN to run the bot on Discord.
   (README.md, section "Running on Discord", has the invite link and permissions.)
 
 You can take the whole course without Discord: tutorbot console"""
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``run`` to the ``tutorbot`` subcommands."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "run", help="start the Discord bot (needs DISCORD_TOKEN)",
+        description="Start the Discord bot with the token in DISCORD_TOKEN. Without a token, "
+        "in a terminal it explains how to get one and offers the local console; without a "
+        "terminal it exits with status 2.",
+    )
+    parser.add_argument("--no-console-offer", action="store_true",
+                        help="never offer the console; just fail when the token is missing")
+    parser.set_defaults(handler=command)
+    return parser
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run ``tutorbot run``; returns the exit status."""
+    return run(start(args), offer_console=not args.no_console_offer)
 
 
 def run(settings: Settings, *, offer_console: bool = True,
@@ -46,7 +67,7 @@ def run(settings: Settings, *, offer_console: bool = True,
 
 async def _run_discord(settings: Settings) -> int:
     from bot.app import build_app
-    from bot.discord_app import run_bot
+    from bot.bot import run_bot
 
     assert settings.discord_token is not None
     app = await build_app(settings)

@@ -9,11 +9,11 @@ import discord
 from sqlalchemy import delete, select
 
 from bot.app import AppContext
+from bot.bot import TutorBot
 from bot.content.model import Question, QuestionKind
 from bot.db.models import QuizAnswer, QuizAttempt
-from bot.discord_app import TutorBot
 from bot.ui import custom_ids as ids
-from tests.discord_e2e.conftest import AppFactory, click, count, run, running_bot
+from tests.exts.conftest import AppFactory, click, count, run, running_bot
 from tests.fakediscord import FakeDiscord, FakeMessage
 
 LETTERS = "ABCDE"

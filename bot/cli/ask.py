@@ -47,6 +47,24 @@ exit status: 0 when every question was answered, 1 when any was not, 2 on a setu
 """
 
 
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``ask`` to the ``tutorbot`` subcommands."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "ask", help="answer questions about the course",
+        description="Answer one question, or one per line from standard input.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=command)
+    return parser
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run ``tutorbot ask``; returns the exit status."""
+    from bot.cli._common import start
+
+    return main(start(args, quiet=True), args)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``ask`` command's arguments to its sub-parser."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter

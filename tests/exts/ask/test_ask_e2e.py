@@ -19,16 +19,16 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import AppContext, Services
+from bot.bot import TutorBot
 from bot.db.models import Feedback
 from bot.db.models.ask import AskLog
-from bot.discord_app import TutorBot
 from bot.exts.ask._buttons import NOT_YOUR_ANSWER
 from bot.exts.ask._cog import UNAVAILABLE
 from bot.exts.ask._render import WRITING
 from bot.services.tutor import OFFLINE_LABEL
 from bot.settings import Settings, load_settings
 from bot.ui.embeds import COURSE_COLOUR, INFO_COLOUR
-from tests.discord_e2e.conftest import count, run, running_bot
+from tests.exts.conftest import count, run, running_bot
 from tests.fakeanthropic import TEST_API_KEY, FakeMessagesAPI, Reply, Status
 from tests.fakediscord import FakeDiscord, FakeMessage
 from tests.fakediscord._interactions import Interaction
@@ -39,7 +39,7 @@ from tests.fakediscord._world import (
     FakeChannel,
 )
 
-FIXTURE_LESSONS = Path(__file__).resolve().parents[1] / "fixtures" / "lessons"
+FIXTURE_LESSONS = Path(__file__).resolve().parents[2] / "fixtures" / "lessons"
 QUESTION = "What is a parameter in a language model?"
 UP, DOWN = "\U0001f44d Helpful", "\U0001f44e Not helpful"
 #: Every edit of a reply comes at least this long after the previous one reached the fake (the

@@ -8,12 +8,11 @@ import discord
 import pytest
 
 from bot.app import AppContext, Services
-from bot.db.models.discord_state import AppState
-from bot.discord_app import COMMANDS_HASH_KEY, run_bot
-from bot.discord_endpoints import current_endpoints, point_discord_py_at
+from bot.bot import COMMANDS_HASH_KEY, current_endpoints, point_discord_py_at, run_bot
+from bot.db.models.app_state import AppState
 from bot.errors import ConfigError
 from bot.settings import Settings
-from tests.discord_e2e.conftest import AppFactory, count, run, running_bot
+from tests.exts.conftest import AppFactory, count, run, running_bot
 from tests.fakediscord import FakeDiscord
 
 

@@ -1,5 +1,7 @@
 """The Discord bot: built from an :class:`~bot.app.AppContext`, run until cancelled.
 
+This module is the Discord client, its command sync and the endpoints it talks to.
+
 The bot needs no privileged intent (slash commands and buttons arrive as interactions; it never
 reads messages or member lists), never pings anyone (mentions are disabled bot-wide and again on
 each reply), and syncs its slash commands only when they changed since the last sync.
@@ -10,14 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import discord
+import yarl
 from discord import app_commands
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
 
 from bot.app import AppContext
-from bot.db.models.discord_state import read_state, write_state
+from bot.db.models.app_state import read_state, write_state
 from bot.errors import ConfigError
 from bot.exts import walk_extensions
 
@@ -25,6 +31,56 @@ log = logging.getLogger(__name__)
 
 #: The app_state key holding the hash of the last command tree synced to Discord.
 COMMANDS_HASH_KEY = "discord.commands_hash"
+
+
+# --- endpoints -----------------------------------------------------------------------------------
+#
+# Point discord.py at a Discord API and gateway other than discord.com (a fake, a proxy).
+#
+# discord.py has no constructor argument for its endpoints: every REST call (webhooks and
+# interaction callbacks included) builds its URL from the class attribute ``Route.BASE`` when the
+# ``Route`` is created, and a client that is not sharded automatically connects to
+# ``DiscordWebSocket.DEFAULT_GATEWAY``. ``AutoShardedClient`` asks ``GET /gateway/bot`` for its URL
+# instead, so pointing ``Route.BASE`` at a server also points the sharded gateway at whatever that
+# server answers. Both attributes are process-wide, which is why this module is the one place that
+# touches them.
+
+#: Discord's own endpoints, what ``discord.api_base`` and an empty ``discord.gateway_url`` mean.
+DISCORD_API_BASE = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+
+@dataclass(frozen=True)
+class DiscordEndpoints:
+    """Where discord.py sends REST requests and opens its gateway websocket."""
+
+    api_base: str
+    gateway_url: str
+
+
+def current_endpoints() -> DiscordEndpoints:
+    """The endpoints discord.py uses right now."""
+    return DiscordEndpoints(api_base=Route.BASE, gateway_url=str(DiscordWebSocket.DEFAULT_GATEWAY))
+
+
+def point_discord_py_at(api_base: str, gateway_url: str = "") -> DiscordEndpoints:
+    """Make discord.py use ``api_base`` for REST and ``gateway_url`` for the gateway.
+
+    ``api_base`` is the full prefix, API version included (``http://127.0.0.1:8080/api/v10``).
+    An empty ``gateway_url`` means Discord's own gateway. Returns the endpoints in force before
+    the call, so a caller (a test harness) can put them back.
+    """
+    api = yarl.URL(api_base)
+    if api.scheme not in ("http", "https") or not api.host:
+        raise ValueError(f"discord api_base must be an http(s) URL, not {api_base!r}")
+    gateway = yarl.URL(gateway_url or DISCORD_GATEWAY_URL)
+    if gateway.scheme not in ("ws", "wss") or not gateway.host:
+        raise ValueError(f"discord gateway_url must be a ws(s) URL, not {gateway_url!r}")
+
+    previous = current_endpoints()
+    Route.BASE = api_base.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = gateway
+    return previous
 
 
 class TutorBot(commands.AutoShardedBot):
@@ -100,8 +156,6 @@ class TutorBot(commands.AutoShardedBot):
 
 
 def _point_at_configured_endpoints(app: AppContext) -> None:
-    from bot.discord_endpoints import DISCORD_API_BASE, point_discord_py_at
-
     settings = app.settings.discord
     if settings.api_base.rstrip("/") != DISCORD_API_BASE or settings.gateway_url:
         point_discord_py_at(settings.api_base, settings.gateway_url)
@@ -133,4 +187,14 @@ async def run_bot(app: AppContext, token: str) -> None:
         ) from exc
 
 
-__all__ = ["COMMANDS_HASH_KEY", "TutorBot", "create_bot", "run_bot"]
+__all__ = [
+    "COMMANDS_HASH_KEY",
+    "DISCORD_API_BASE",
+    "DISCORD_GATEWAY_URL",
+    "DiscordEndpoints",
+    "TutorBot",
+    "create_bot",
+    "current_endpoints",
+    "point_discord_py_at",
+    "run_bot",
+]

@@ -1,4 +1,4 @@
-"""Every embed and button row of the real course fits Discord's limits."""
+"""Every embed and button row each feature renders (bot/exts/*/_render.py) fits Discord's limits."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ import pytest
 
 from bot.content.loader import load_course
 from bot.content.model import Course, Lesson, Question, QuestionKind
+from bot.exts.help import _render as help_render
+from bot.exts.lessons import _render as lessons_render
+from bot.exts.progress import _render as progress_render
+from bot.exts.quiz import _render as quiz_render
 from bot.services.course import LessonStatus, Page
-from bot.services.progress import BoardEntry, LessonProgressView, ProgressSummary, Streak
+from bot.services.progress import BoardEntry, LessonProgressView, Period, ProgressSummary, Streak
 from bot.services.quiz import AnswerResult, QuestionView, Score, shuffled_choices
+from bot.services.roles import Role
 from bot.settings import PROJECT_ROOT
 from bot.ui import embeds, views
 from bot.ui import limits as L
@@ -74,10 +79,10 @@ def pages(course: Course) -> Iterator[Page]:
 
 async def test_every_lesson_page_fits(real_course: Course) -> None:
     for page in pages(real_course):
-        embed = embeds.lesson_page(page)
+        embed = lessons_render.lesson_page(page)
         assert_fits(embed)
         assert embed.description == page.snippet.body  # snippets are shown whole
-        view = views.lesson_page(page, LEARNER)
+        view = lessons_render.lesson_buttons(page, LEARNER)
         assert_buttons_fit(view)
         assert view.is_finished()  # never kept in memory (clicks go to the DynamicItems)
 
@@ -87,7 +92,7 @@ async def test_the_last_page_of_the_course_ends_it(real_course: Course) -> None:
     page = Page(last, last.snippets[-1], len(last.snippets) - 1, len(last.snippets), True, None)
     labels = {
         b["label"]: b.get("disabled", False)
-        for r in views.lesson_page(page, 1).to_components()
+        for r in lessons_render.lesson_buttons(page, 1).to_components()
         for b in r["components"]
     }
     assert labels["End of the course"] is True
@@ -113,8 +118,8 @@ async def test_every_question_and_every_verdict_fits(real_course: Course) -> Non
     for index, question in enumerate(questions):
         following = questions[(index + 1) % len(questions)]
         view = QuestionView(2**63 - 1, question, 20, 20, shuffled_choices(question, index))
-        assert_fits(embeds.quiz_question(view, _lesson(real_course, question)))
-        assert_buttons_fit(views.quiz_question(view, LEARNER))
+        assert_fits(quiz_render.quiz_question(view, _lesson(real_course, question)))
+        assert_buttons_fit(quiz_render.question_buttons(view, LEARNER))
         next_view = QuestionView(2**63 - 1, following, 20, 20, shuffled_choices(following, 1))
         for right in (True, False):
             given, _, _ = _answer_for(question, right)
@@ -130,19 +135,19 @@ async def test_every_question_and_every_verdict_fits(real_course: Course) -> Non
                     score,
                     None if finished else next_view,
                 )
-                shown = embeds.answer_embeds(result, _lesson(real_course, following))
+                shown = quiz_render.answer_embeds(result, _lesson(real_course, following))
                 assert_fits(*shown)
                 assert "Read more: Lesson" in (shown[0].description or "")
-                assert_buttons_fit(views.after_answer(result, LEARNER))
+                assert_buttons_fit(quiz_render.after_answer(result, LEARNER))
 
 
 async def test_choices_are_lettered_in_the_attempts_order(real_course: Course) -> None:
     question = next(q for q in real_course.questions.values() if q.kind is QuestionKind.SINGLE)
     view = QuestionView(1, question, 1, 1, shuffled_choices(question, 3))
-    body = embeds.quiz_question(view, None).description or ""
+    body = quiz_render.quiz_question(view, None).description or ""
     for letter, choice in zip("ABCDE", view.choices, strict=False):
         assert f"**{letter}.** {choice.text}" in body
-    buttons = views.quiz_question(view, 5).to_components()[0]["components"]
+    buttons = quiz_render.question_buttons(view, 5).to_components()[0]["components"]
     assert [b["label"] for b in buttons] == list("ABCDE"[: len(view.choices)])
     assert [b["custom_id"].rsplit(":", 1)[1] for b in buttons] == [c.id for c in view.choices]
 
@@ -151,14 +156,14 @@ async def test_the_course_overview_paginates_a_long_course(real_course: Course) 
     many = [
         LessonStatus(lesson, 1, i % 2 == 0, i == 3) for i, lesson in enumerate(real_course.lessons)
     ] * 4
-    pages_text = embeds.course_pages(many)
-    assert len(pages_text) == -(-len(many) // embeds.COURSE_LINES_PER_PAGE)
+    pages_text = lessons_render.course_pages(many)
+    assert len(pages_text) == -(-len(many) // lessons_render.COURSE_LINES_PER_PAGE)
     for number in range(len(pages_text)):
-        assert_fits(embeds.course_overview(many, number))
-        view = views.course_pages(LEARNER, number, len(pages_text))
+        assert_fits(lessons_render.course_overview(many, number))
+        view = lessons_render.course_buttons(LEARNER, number, len(pages_text))
         assert view is not None
         assert_buttons_fit(view)
-    assert views.course_pages(LEARNER, 0, 1) is None
+    assert lessons_render.course_buttons(LEARNER, 0, 1) is None
 
 
 def _summary(course: Course, name: str) -> ProgressSummary:
@@ -172,21 +177,21 @@ def _summary(course: Course, name: str) -> ProgressSummary:
 
 async def test_progress_and_leaderboard_fit_even_with_hostile_names(real_course: Course) -> None:
     hostile = "**@everyone** <@123> `" + "\u0301" * 50 + "\n" * 20 + "W" * 500
-    assert_fits(embeds.progress(_summary(real_course, hostile), name=hostile, with_chart=True))
+    assert_fits(progress_render.progress(_summary(real_course, hostile), name=hostile, with_chart=True))
     board = [BoardEntry(rank, rank, hostile, 10_000 - rank) for rank in range(1, 11)]
-    for period in embeds.Period:
-        embed = embeds.leaderboard(board, period, hostile)
+    for period in Period:
+        embed = progress_render.leaderboard(board, period, hostile)
         assert_fits(embed)
         assert "@everyone" not in (embed.description or "")
-        assert_fits(embeds.leaderboard([], period, ""))
+        assert_fits(progress_render.leaderboard([], period, ""))
 
 
 async def test_help_fits_for_every_role() -> None:
-    commands = [embeds.CommandHelp(f"/c{i} [option]", "d" * 100) for i in range(30)]
-    for role in embeds.Role:
-        assert_fits(embeds.help_embed(commands, role))
-    assert "For maintainers" in str(embeds.help_embed([], embeds.Role.MAINTAINER).to_dict())
-    assert "For moderators" not in str(embeds.help_embed([], embeds.Role.LEARNER).to_dict())
+    commands = [help_render.CommandHelp(f"/c{i} [option]", "d" * 100) for i in range(30)]
+    for role in Role:
+        assert_fits(help_render.help_embed(commands, role))
+    assert "For maintainers" in str(help_render.help_embed([], Role.MAINTAINER).to_dict())
+    assert "For moderators" not in str(help_render.help_embed([], Role.LEARNER).to_dict())
 
 
 def test_error_texts_fit_a_message() -> None:
@@ -200,7 +205,7 @@ async def test_the_number_modal_fits(real_course: Course) -> None:
     for question in real_course.questions.values():
         if question.kind is not QuestionKind.NUMERIC:
             continue
-        modal = views.number_modal(ids.NumberAnswer(LEARNER, 2**63 - 1, question.id), question)
+        modal = quiz_render.number_modal(ids.NumberAnswer(LEARNER, 2**63 - 1, question.id), question)
         data = modal.to_dict()
         assert len(data["title"]) <= L.MODAL_TITLE_MAX
         assert len(data["custom_id"]) <= L.CUSTOM_ID_MAX

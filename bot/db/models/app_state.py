@@ -1,4 +1,4 @@
-"""State the Discord adapter keeps between runs: small key/value rows.
+"""State the app keeps between runs: small key/value rows.
 
 Today it holds one key, the hash of the last command tree synced to Discord, so a restart with
 unchanged commands does not call Discord's (rate-limited) bulk-overwrite endpoint again.

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import AppContext, Services
+from bot.bot import TutorBot
 from bot.content.loader import load_course
 from bot.db.engine import open_database
 from bot.db.models import Learner, LessonProgress, SnippetView
-from bot.discord_app import TutorBot
 from bot.settings import Settings
-from tests.discord_e2e.conftest import click, count, run, running_bot
+from tests.exts.conftest import click, count, run, running_bot
 from tests.fakediscord import FakeDiscord
 
 
