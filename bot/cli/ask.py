@@ -39,7 +39,9 @@ per input line and nothing else on standard output):
   {"question", "answer", "engine": "llm"|"local", "fallback_reason", "citations":
    [{"passage", "lesson", "title"}], "latency_ms" (retrieval included), "model",
    "usage": {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"},
-   "ask_log_id", "error"}
+   "ask_log_id", "error", "covered"}
+  "covered" is false when the answer says the course does not cover the question (the local
+  answer declines, or Claude cites no course passage); null when there is no answer.
   "answer" is null and "error" says why when a question could not be answered (empty or too
   long, or --engine llm failed); "error" is null otherwise.
 
@@ -133,7 +135,7 @@ async def _answer_one(
     record: dict[str, Any] = {
         "question": question, "answer": None, "engine": args.engine or settings.ask.engine,
         "fallback_reason": None, "citations": [], "latency_ms": None, "model": None,
-        "usage": None, "ask_log_id": None, "error": None,
+        "usage": None, "ask_log_id": None, "error": None, "covered": None,
     }
     result: AskResult | None = None
     try:
@@ -171,6 +173,7 @@ async def _answer_one(
                 "cache_write_tokens": result.usage.cache_write_tokens,
             },
             ask_log_id=result.ask_log_id,
+            covered=result.covered,
         )
     if as_json:
         print(json.dumps(record, ensure_ascii=False), file=stdout, flush=True)

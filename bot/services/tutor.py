@@ -125,6 +125,9 @@ class AskResult:
     latency_ms: int  # from admission to the answer, retrieval included
     model: str | None  # the Claude model, when Claude was called
     ask_log_id: int | None  # None only if the log row could not be written
+    #: False when the answer says the course does not cover the question (a local decline, or
+    #: a Claude answer that cites no course passage).
+    covered: bool = True
 
     @property
     def cache_applied(self) -> bool:
@@ -190,8 +193,34 @@ async def tokens_spent_today(
     return int(total or 0)
 
 
+def storable(text: str) -> str:
+    """``text`` as every database stores it: without NUL characters (PostgreSQL refuses them)."""
+    return text.replace("\x00", "")
+
+
+async def _reap(task: asyncio.Task[object]) -> None:
+    """Wait for a task just cancelled, ignoring how it ended, but never swallow a cancellation
+    of the task that waits (a shutdown cancelling the /ask in flight must go through)."""
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except Exception:
+        log.debug("a cancelled Claude call ended with an error", exc_info=True)
+
+
 def _strip_label(answer: str) -> str:
     return answer.removeprefix(OFFLINE_LABEL).strip()
+
+
+async def asker_of(session: AsyncSession, ask_log_id: int) -> int | None:
+    """Who asked the logged question ``ask_log_id`` (``None``: no such answer on record).
+
+    Buttons under an answer check ownership here, never against their custom id's text.
+    """
+    return await session.scalar(select(AskLog.learner_id).where(AskLog.id == ask_log_id))
 
 
 async def history_for_thread(
@@ -281,8 +310,11 @@ class TutorService:
     # -- admission -----------------------------------------------------------------------------
 
     def admit(self, learner_id: int, question: str, *, rate_limit: bool = True) -> str:
-        """The question, cleaned, if it may be asked now; otherwise a :class:`TutorError`."""
-        cleaned = question.strip()
+        """The question, cleaned, if it may be asked now; otherwise a :class:`TutorError`.
+
+        Cleaning drops NUL characters (PostgreSQL refuses them in text) and the spaces around.
+        """
+        cleaned = storable(question).strip()
         if not cleaned:
             raise InvalidInputError("Ask a question about the course, e.g. “What is a token?”.")
         limit = self.settings.max_question_chars
@@ -421,6 +453,7 @@ class TutorService:
             citations = tuple(Citation.of(by_id[pid]) for pid in answer.cited if pid in by_id)
             text = answer.text
             used: Literal["llm", "local"] = "llm"
+            covered = bool(citations)
         elif engine == "llm":
             assert reason is not None
             latency_ms = round((time.monotonic() - started) * 1000)
@@ -436,6 +469,7 @@ class TutorService:
             text = f"{OFFLINE_LABEL}\n\n{local.text}"
             citations = tuple(Citation.of(p) for p in local.citations)
             used = "local"
+            covered = local.supported
 
         text = self._scrub(text)
         latency_ms = round((time.monotonic() - started) * 1000)
@@ -454,6 +488,7 @@ class TutorService:
             latency_ms=latency_ms,
             model=answer.model if answer else (self.settings.model if usage.total else None),
             ask_log_id=row_id,
+            covered=covered,
         )
 
     async def _stream_llm(
@@ -496,8 +531,7 @@ class TutorService:
         finally:
             if not task.done():
                 task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+                await _reap(task)
 
     async def _log(
         self,
@@ -525,8 +559,8 @@ class TutorService:
                     guild_id=guild_id,
                     channel_id=channel_id,
                     thread_id=thread_id,
-                    question=question,
-                    answer=answer,
+                    question=storable(question),
+                    answer=None if answer is None else storable(answer),
                     engine=engine,
                     fallback_reason=reason.value if reason else None,
                     model=self.settings.model if (engine == "llm" or usage.total) else None,
@@ -567,6 +601,8 @@ __all__ = [
     "RateLimiter",
     "TutorService",
     "TutorUnavailableError",
+    "asker_of",
     "history_for_thread",
+    "storable",
     "tokens_spent_today",
 ]

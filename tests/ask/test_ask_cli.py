@@ -143,8 +143,13 @@ def test_jsonl_from_stdin_one_object_per_line(env: Callable[..., dict[str, str]]
 def test_stdin_is_read_line_by_line_in_process(
     env: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO("What is a parameter?\nWhat is a bias?\n"))
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO("What is a parameter?\nWhat is a bias?\nBest pizza in Rome?\n")
+    )
     status = main(settings_for(env(None, key=None)), parse("--jsonl"))
     lines = capsys.readouterr().out.splitlines()
-    assert status == 0 and len(lines) == 2
-    assert [json.loads(line)["ask_log_id"] for line in lines] == [1, 2]
+    assert status == 0 and len(lines) == 3
+    records = [json.loads(line) for line in lines]
+    assert [r["ask_log_id"] for r in records] == [1, 2, 3]
+    # "covered": false when the answer declines as out of course.
+    assert [r["covered"] for r in records] == [True, True, False]

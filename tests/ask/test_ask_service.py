@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import Callable
@@ -25,6 +27,8 @@ from bot.services.tutor import (
     AskUpdate,
     TutorService,
     TutorUnavailableError,
+    _reap,
+    asker_of,
     history_for_thread,
     tokens_spent_today,
 )
@@ -302,3 +306,90 @@ async def test_migration_0003_downgrades_and_upgrades(db: Database) -> None:
     async with db.engine.connect() as connection:
         tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
     assert "ask_log" in tables
+
+
+async def test_a_question_with_nul_is_answered_and_logged(
+    db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor
+) -> None:
+    # PostgreSQL refuses NUL in text: the row (and so the 👍/👎 under the answer) was lost.
+    fake_api.script(Reply(parts=["A parameter\x00 is a learned number."]))
+    result = await make_tutor().ask(db.sessions, learner_id=LEARNER,
+                                    question="What is a\x00 parameter?\x00", display_name="A")
+    assert result.ask_log_id is not None and result.question == "What is a parameter?"
+    [row] = await log_rows(db)
+    assert (row.question, row.answer) == ("What is a parameter?", "A parameter is a learned number.")
+
+
+async def test_cancelling_an_answer_in_flight_is_not_swallowed(
+    sqlite_db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor
+) -> None:
+    # A shutdown cancels the task streaming an answer: the cancellation must reach it.
+    fake_api.script(Reply(parts=["Slowly ", "and ", "surely."], chunk_chars=2, delay_s=0.5))
+    tutor = make_tutor(timeout_s=30, stall_s=10)
+    first_text = asyncio.Event()
+
+    async def consume() -> None:
+        async with contextlib.aclosing(
+            tutor.stream(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION)
+        ) as updates:
+            async for update in updates:
+                if isinstance(update, AskPartial):
+                    first_text.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(first_text.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
+    assert task.cancelled()
+    assert await log_rows(sqlite_db) == []  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("question", "covered"),
+    [("What is a parameter in a language model?", True),
+     ("How do I bake sourdough bread at home?", False)],
+)
+async def test_a_local_answer_says_whether_the_course_covers_it(
+    sqlite_db: Database, make_tutor: MakeTutor, question: str, covered: bool
+) -> None:
+    result = await make_tutor(engine="local").ask(sqlite_db.sessions, learner_id=LEARNER,
+                                                  question=question)
+    assert result.covered is covered and bool(result.citations) is covered
+
+
+async def test_asker_of_reads_the_log_row(sqlite_db: Database, make_tutor: MakeTutor) -> None:
+    result = await make_tutor(engine="local").ask(sqlite_db.sessions, learner_id=LEARNER,
+                                                  question=QUESTION)
+    assert result.ask_log_id is not None
+    async with sqlite_db.sessions() as session:
+        assert await asker_of(session, result.ask_log_id) == LEARNER
+        assert await asker_of(session, result.ask_log_id + 1000) is None
+
+
+async def test_reaping_a_cancelled_call_never_swallows_a_shutdown() -> None:
+    # The Claude task is cancelled and takes a moment to stop; a shutdown cancels the /ask
+    # waiting for it meanwhile: that cancellation must go through, not be suppressed.
+    release = asyncio.Event()
+
+    async def slow_to_stop() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await release.wait()
+            raise
+
+    call = asyncio.create_task(slow_to_stop())
+    await asyncio.sleep(0)
+    call.cancel()
+    waiting = asyncio.create_task(_reap(call))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    # Reaping a call we cancelled ourselves is quiet.
+    call = asyncio.create_task(asyncio.sleep(30))
+    await asyncio.sleep(0)
+    call.cancel()
+    await _reap(call)

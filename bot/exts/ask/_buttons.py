@@ -16,6 +16,7 @@ import discord
 
 from bot.exts._components import Click
 from bot.exts._interactions import Actor, app_of, ensure_learner, send, within_deadline
+from bot.services.tutor import asker_of
 from bot.ui import custom_ids as ids
 from bot.ui.embeds import notice
 
@@ -46,15 +47,21 @@ class RateAnswerButton(
         app = app_of(interaction)
         actor = Actor.of(interaction)
 
-        async def work() -> None:
+        async def work() -> bool:
             async with app.db.sessions.begin() as session:
+                # The id's asker may be edited: who asked is what the log row says.
+                asker = await asker_of(session, key.ask_log_id)
+                if asker is not None and asker != actor.user_id:
+                    return False
                 await ensure_learner(session, app, actor)
                 await app.services.feedback.rate_answer(
                     session, actor.user_id, key.ask_log_id, key.rating, guild_id=actor.guild_id
                 )
+                return True
 
-        await within_deadline(interaction, work(), ephemeral=True)
-        await send(interaction, content=notice(THANKS[key.rating]), ephemeral=True)
+        rated = await within_deadline(interaction, work(), ephemeral=True)
+        reply = THANKS[key.rating] if rated else NOT_YOUR_ANSWER
+        await send(interaction, content=notice(reply), ephemeral=True)
 
 
 BUTTONS = (RateAnswerButton,)

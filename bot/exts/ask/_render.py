@@ -77,9 +77,22 @@ def split_text(text: str, limit: int) -> list[str]:
     return pieces
 
 
+_SCHEME_RE = re.compile(r"(?<=[A-Za-z0-9]):(?=//)")
+
+
+def quoted(text: str) -> str:
+    """Learner text made inert for a public message: Markdown and mentions escaped, and no
+    link left live (``[text](url)`` shows as typed; ``https://`` becomes ``https\\://``, which
+    Discord shows as typed without making it a link)."""
+    escaped = discord.utils.escape_markdown(
+        discord.utils.escape_mentions(text), ignore_links=False
+    )
+    return _SCHEME_RE.sub(r"\\:", escaped)
+
+
 def question_line(question: str) -> str:
-    """The learner's question, quoted above the answer (one line, cut if very long)."""
-    return truncate(f"> {truncate(one_line(question), QUESTION_SHOWN_MAX)}", CONTENT_MAX)
+    """The learner's question, quoted above the answer (one line, escaped, cut if very long)."""
+    return truncate(f"> {quoted(truncate(one_line(question), QUESTION_SHOWN_MAX))}", CONTENT_MAX)
 
 
 def writing(text: str) -> discord.Embed:

@@ -27,6 +27,7 @@ from bot.exts.ask._cog import UNAVAILABLE
 from bot.exts.ask._render import WRITING
 from bot.services.tutor import OFFLINE_LABEL
 from bot.settings import Settings, load_settings
+from bot.ui import custom_ids as ids
 from bot.ui.embeds import COURSE_COLOUR, INFO_COLOUR
 from tests.exts.conftest import count, run, running_bot
 from tests.fakeanthropic import TEST_API_KEY, FakeMessagesAPI, Reply, Status
@@ -369,6 +370,28 @@ async def test_only_the_asker_can_rate(fake: FakeDiscord, ready: TutorBot, app: 
     note = await (await fake.click(message, label=UP, user=fake.user("bob"))).response()
     assert note.ephemeral and note.text == NOT_YOUR_ANSWER
     assert await count(app, Feedback) == 0
+
+
+async def test_a_forged_rating_id_cannot_rate_someone_elses_answer(
+    fake: FakeDiscord, ready: TutorBot, app: AppContext
+) -> None:
+    _, message = await ask(fake)  # alice asks
+    await thread_of(fake, message)
+    [row] = await log_rows(app)
+    bob = fake.user("bob")
+    up = ids.decode(message.button(UP)["custom_id"])
+    assert up == ids.RateAnswer(fake.user("alice").id, row.id, 1)
+    # Bob's tampered client shows the button with his own id as the asker's, and he clicks it.
+    message.button(UP)["custom_id"] = ids.RateAnswer(bob.id, row.id, 1).encode()
+    note = await (await fake.click(message, label=UP, user=bob)).response()
+    assert note.ephemeral and note.text == NOT_YOUR_ANSWER
+    assert await count(app, Feedback) == 0
+    # The asker's own click still counts.
+    await (await fake.click(message, label=DOWN, user=fake.user("alice"))).response()
+    async with app.db.sessions() as session:
+        assert [(f.learner_id, f.ask_log_id) for f in await session.scalars(select(Feedback))] == [
+            (fake.user("alice").id, row.id)
+        ]
 
 
 async def test_in_a_dm_the_answer_stands_without_a_thread(

@@ -163,3 +163,13 @@ def test_an_offline_answer_says_why_it_is_offline() -> None:
         == stood_in.colour
         != render.answer(result("Text."), follow_up=None, rated=True)[0].colour
     )
+
+
+def test_the_quoted_question_has_no_live_markdown_or_link() -> None:
+    line = render.question_line("see [docs](https://evil.example/x_y) or http://a.b **now** @everyone")
+    # Discord would show a masked link, a bare link and bold; escaped, it shows the text typed.
+    assert "\\[docs]" in line and line.count("[") == line.count("\\[")
+    assert "https://" not in line and "http://" not in line and "https\\://evil" in line
+    assert "**now**" not in line and "\\*\\*now\\*\\*" in line
+    assert "@everyone" not in line
+    assert line.startswith("> ") and "\n" not in line
