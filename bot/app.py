@@ -21,13 +21,17 @@ from bot.content.model import Course
 from bot.db.engine import Database, open_database
 from bot.lifecycle import Admission, Worker, WorkerRegistry
 from bot.services.course import CourseService
+from bot.services.daily import DailyService
 from bot.services.feedback import FeedbackService
+from bot.services.guild_config import GuildConfigService
 from bot.services.learners import LearnerService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
+from bot.services.schedules import ScheduleService
 from bot.settings import Settings, prepare_folders
 
 if TYPE_CHECKING:
+    from bot.services.answer_batch import DailyAnswerBatcher
     from bot.services.tutor import TutorService
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,9 @@ class Services:
     quiz: QuizService
     progress: ProgressService
     feedback: FeedbackService
+    schedules: ScheduleService
+    daily: DailyService
+    guild_config: GuildConfigService
 
     @classmethod
     def build(cls, course: Course, settings: Settings) -> Services:
@@ -52,6 +59,11 @@ class Services:
             quiz=QuizService(course),
             progress=ProgressService(course),
             feedback=FeedbackService(course),
+            schedules=ScheduleService(
+                course, max_per_guild=settings.daily.max_schedules_per_guild
+            ),
+            daily=DailyService(course),
+            guild_config=GuildConfigService(settings.ask.guild_daily_token_budget),
         )
 
 
@@ -65,6 +77,7 @@ class AppContext:
     services: Services
     _tutor: TutorService | None = field(default=None, repr=False)
     _tutor_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _daily_answers: DailyAnswerBatcher | None = field(default=None, repr=False)
     #: Interactions in flight; the unit-of-work helper admits each one through it.
     admission: Admission = field(default_factory=Admission, repr=False)
     _workers: WorkerRegistry = field(default_factory=WorkerRegistry, repr=False)
@@ -106,10 +119,23 @@ class AppContext:
                 "%d interaction(s) still running after %.1f s; stopping anyway",
                 self.admission.in_flight, budget,
             )
+        if self._daily_answers is not None:
+            await self._daily_answers.drain()  # answers handed in are recorded, then workers stop
         await self._workers.stop(max(deadline - loop.time(), 0.5))
         if self._tutor is not None:
             await self._tutor.close()
         await self.db.dispose()
+
+    @property
+    def daily_answers(self) -> DailyAnswerBatcher:
+        """The batched answer path of daily quizzes (one per process: it batches its callers)."""
+        if self._daily_answers is None:
+            from bot.services.answer_batch import DailyAnswerBatcher
+
+            self._daily_answers = DailyAnswerBatcher(
+                self.db, lambda: self.course, default_timezone=self.settings.default_timezone
+            )
+        return self._daily_answers
 
     async def tutor(self, *, progress: bool = False) -> TutorService:
         """The /ask tutor, loaded on first use (the local model and its vector cache).

@@ -107,6 +107,31 @@ class AskSettings(_Section):
     )
 
 
+class JobsSettings(_Section):
+    """The background job runner (daily quizzes and later jobs): one leader process runs it."""
+
+    enabled: bool = Field(default=True, description="Run scheduled jobs in this process.")
+    grace_minutes: int = Field(
+        default=120, ge=1, le=24 * 60,
+        description="A post missed while down (or failing) is still made this long after its time.",
+    )
+    sync_seconds: float = Field(
+        default=10.0, gt=0, le=30, description="How often the leader re-reads schedule changes."
+    )
+    leader_check_seconds: float = Field(
+        default=10.0, gt=0, le=30, description="How often leadership is checked or sought."
+    )
+    send_per_second: float = Field(
+        default=45.0, gt=0, le=50, description="Discord requests per second for posting (global limit 50)."
+    )
+
+
+class DailySettings(_Section):
+    """Moderators' daily quizzes."""
+
+    max_schedules_per_guild: int = Field(default=25, ge=1, le=500)
+
+
 class ConsoleSettings(_Section):
     """The local console's learner identity."""
 
@@ -138,6 +163,8 @@ class Settings(_Section):
     ask: AskSettings = AskSettings()
     console: ConsoleSettings = ConsoleSettings()
     lifecycle: LifecycleSettings = LifecycleSettings()
+    jobs: JobsSettings = JobsSettings()
+    daily: DailySettings = DailySettings()
     log: LogSettings = LogSettings()
     default_timezone: str = "UTC"
 

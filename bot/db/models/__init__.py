@@ -9,6 +9,14 @@ import pkgutil
 
 from bot.db.models.app_state import AppState
 from bot.db.models.ask import AskLog
+from bot.db.models.daily import (
+    DailyAnswer,
+    DailyPost,
+    GuildAskChannel,
+    GuildConfig,
+    JobClaim,
+    Schedule,
+)
 from bot.db.models.feedback import Feedback
 from bot.db.models.learners import Guild, GuildMember, Learner
 from bot.db.models.lessons import LessonProgress, SnippetView
@@ -20,12 +28,18 @@ for _module in pkgutil.iter_modules(__path__):
 __all__ = [
     "AppState",
     "AskLog",
+    "DailyAnswer",
+    "DailyPost",
     "Feedback",
     "Guild",
+    "GuildAskChannel",
+    "GuildConfig",
     "GuildMember",
+    "JobClaim",
     "Learner",
     "LessonProgress",
     "QuizAnswer",
     "QuizAttempt",
+    "Schedule",
     "SnippetView",
 ]

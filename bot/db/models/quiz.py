@@ -41,19 +41,30 @@ class QuizAttempt(Base):
 
 
 class QuizAnswer(Base):
-    """A learner's answer to one question of an attempt: exactly one per question."""
+    """A learner's answer to one question of an attempt: exactly one per question.
+
+    A daily quiz answer (migration 0004) is recorded here too, with ``daily_post_id`` instead of
+    an attempt, in the same commit as its ``daily_answer`` row: points, streaks, the leaderboard
+    and /progress then count it with no second code path.
+    """
 
     __tablename__ = "quiz_answer"
     __table_args__ = (
         UniqueConstraint("attempt_id", "question_id"),
         CheckConstraint("(choice_id IS NOT NULL) OR (value IS NOT NULL)", name="choice_or_value"),
+        CheckConstraint(
+            "(attempt_id IS NOT NULL) OR (daily_post_id IS NOT NULL)", name="attempt_or_post"
+        ),
         Index("ix_quiz_answer_guild_correct", "guild_id", "correct", "learner_id"),
         Index("ix_quiz_answer_learner_answered", "learner_id", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    attempt_id: Mapped[int] = mapped_column(
+    attempt_id: Mapped[int | None] = mapped_column(
         BigIntPK, ForeignKey("quiz_attempt.id", ondelete="CASCADE")
+    )
+    daily_post_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("daily_post.id", ondelete="CASCADE")
     )
     learner_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("learner.id", ondelete="CASCADE")
