@@ -1,5 +1,48 @@
-"""Background jobs run by one leader process (issue 9): the runner lands here next.
+"""Background jobs: a runner that one leader process runs, and the daily-quiz jobs on it.
 
-For now: :mod:`bot.jobs.ports`, the :class:`~bot.jobs.ports.Publisher` port through which jobs
-reach Discord (implemented by the Discord adapter). Nothing here imports ``discord``.
+Wiring (in the Discord adapter, once the bot can reach Discord)::
+
+    runner = build_job_runner(app, publisher)   # publisher: bot.jobs.ports.Publisher
+    app.register_worker(runner)                 # started and stopped with the app
+
+Nothing here imports ``discord``; Discord is reached only through the :class:`Publisher` port.
 """
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.jobs.daily import DailyQuizJobs
+from bot.jobs.leader import leadership_for
+from bot.jobs.ports import Publisher
+from bot.jobs.runner import JobRunner
+
+if TYPE_CHECKING:
+    from bot.app import AppContext
+
+
+def build_job_runner(app: AppContext, publisher: Publisher) -> JobRunner:
+    """The job runner with the daily-quiz jobs, leadership chosen for the app's database."""
+    jobs = app.settings.jobs
+    runner = JobRunner(
+        leadership_for(app.settings.database_url),
+        check_seconds=jobs.leader_check_seconds,
+        grace_seconds=jobs.grace_minutes * 60,
+    )
+    runner.add_feature(
+        DailyQuizJobs(
+            app.db,
+            daily=app.services.daily,
+            schedules=app.services.schedules,
+            guild_config=app.services.guild_config,
+            publisher=publisher,
+            grace=timedelta(minutes=jobs.grace_minutes),
+            sync_seconds=jobs.sync_seconds,
+            send_per_second=jobs.send_per_second,
+        )
+    )
+    return runner
+
+
+__all__ = ["JobRunner", "Publisher", "build_job_runner"]

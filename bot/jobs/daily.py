@@ -1,0 +1,357 @@
+"""Daily-quiz jobs: fire schedules at their local time, post exactly once, retry, close.
+
+Run by the leader only (:class:`bot.jobs.runner.JobRunner`). Every step goes claim → send →
+mark, each database step in its own short transaction (never held across a Discord call):
+
+- **fire**: one APScheduler cron job per active schedule (:func:`trigger_for`, the schedule's
+  zone). A fire claims the post of that local date and sends it with the claim's nonce.
+- **sync** (every ``jobs.sync_seconds``): re-reads the schedules, so an edit made by any
+  process reaches the leader within seconds; jobs of changed schedules are replaced.
+- **catch-up** (on taking leadership): each schedule's last due time within the grace window
+  is posted if it was never claimed (jobs rebuilt in memory never see runs missed while down).
+- **maintain** (every few seconds): claims without a message id are sent again — with the same
+  nonce within Discord's de-duplication window (3 minutes), later only after looking for the
+  post in the channel's recent messages; posts past their closing time are closed (buttons
+  disabled by editing the channel message, results posted).
+
+Only 404/403 pause a schedule (and tell the moderators); 5xx, 429 and network errors are
+retried within the grace window, no sooner than ``retry_after``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
+
+from bot.db.base import utcnow
+from bot.db.engine import Database
+from bot.db.models.daily import Schedule
+from bot.jobs.ports import Publisher, PublishError, RetryableError
+from bot.services.daily import DailyService, PostToSend
+from bot.services.guild_config import GuildConfigService
+from bot.services.schedules import ScheduleService, fire_times, trigger_for
+
+log = logging.getLogger(__name__)
+
+#: Discord returns the first message for a repeated nonce only for a few minutes.
+NONCE_WINDOW = timedelta(minutes=3)
+MAINTAIN_SECONDS = 5.0
+_SCHEDULE_KEY = (
+    Schedule.id, Schedule.updated_at, Schedule.paused_at, Schedule.local_time, Schedule.timezone,
+    Schedule.days, Schedule.created_at,
+)
+
+
+class RateLimiter:
+    """Spaces calls at most ``rate`` per second across every task (Discord's global limit)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Wait for this call's turn."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        delay = slot - now
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+@dataclass
+class SendOutcome:
+    """What happened to one send, for tests and logs."""
+
+    post_id: int
+    message_id: int | None = None
+    error: str | None = None
+    paused: bool = False
+
+
+class DailyQuizJobs:
+    """The daily-quiz feature of the job runner."""
+
+    name = "daily"
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        daily: DailyService,
+        schedules: ScheduleService,
+        guild_config: GuildConfigService,
+        publisher: Publisher,
+        grace: timedelta = timedelta(hours=2),
+        sync_seconds: float = 10.0,
+        send_per_second: float = 45.0,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.daily = daily
+        self.schedules = schedules
+        self.guild_config = guild_config
+        self.publisher = publisher
+        self.grace = grace
+        self.sync_seconds = sync_seconds
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.limiter = RateLimiter(send_per_second)
+        self.scheduler: AsyncIOScheduler | None = None
+        self._known: dict[int, tuple[Any, ...]] = {}
+        self._not_before: dict[int, datetime] = {}
+        self._busy: set[int] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # --- lifecycle (Feature) ---------------------------------------------------------------
+
+    async def begin(self, scheduler: AsyncIOScheduler) -> None:
+        """Add a cron job per schedule, the sync and maintenance jobs; then catch up."""
+        self.scheduler = scheduler
+        self._known.clear()
+        await self.sync()
+        scheduler.add_job(self._tracked(self.sync), IntervalTrigger(seconds=self.sync_seconds),
+                          id="daily:sync", replace_existing=True)
+        scheduler.add_job(self._tracked(self.maintain), IntervalTrigger(seconds=MAINTAIN_SECONDS),
+                          id="daily:maintain", replace_existing=True)
+        await self.catch_up()
+        await self.maintain()
+
+    async def end(self) -> None:
+        """Let sends in flight finish (each is one Discord call), bounded by the caller."""
+        self.scheduler = None
+        self._known.clear()
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _tracked(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """Wrap a job so :meth:`end` can wait for it and so it never kills the scheduler."""
+
+        async def run(*args: Any) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
+            try:
+                await fn(*args)
+            except Exception:
+                log.exception("daily-quiz job %s failed", getattr(fn, "__name__", fn))
+            finally:
+                if task is not None:
+                    self._tasks.discard(task)
+
+        run.__name__ = getattr(fn, "__name__", "job")
+        return run
+
+    # --- schedules → APScheduler jobs ------------------------------------------------------
+
+    async def sync(self) -> None:
+        """Make the scheduler's cron jobs match the schedule table (changes from any process)."""
+        async with self.db.sessions() as session:
+            rows = (await session.execute(select(*_SCHEDULE_KEY))).all()
+        scheduler = self.scheduler
+        if scheduler is None:
+            return
+        seen: set[int] = set()
+        for row in rows:
+            seen.add(row.id)
+            key = tuple(row)
+            if self._known.get(row.id) == key:
+                continue
+            self._known[row.id] = key
+            job_id = f"daily:{row.id}"
+            if row.paused_at is not None:
+                if scheduler.get_job(job_id):
+                    scheduler.remove_job(job_id)
+                continue
+            scheduler.add_job(
+                self._tracked(self.fire), trigger_for(row.local_time, row.timezone, row.days),
+                args=[row.id], id=job_id, replace_existing=True,
+            )
+        for gone in set(self._known) - seen:
+            del self._known[gone]
+            if scheduler.get_job(f"daily:{gone}"):
+                scheduler.remove_job(f"daily:{gone}")
+
+    # --- posting ---------------------------------------------------------------------------
+
+    async def _last_due(self, schedule_id: int, now: datetime) -> datetime | None:
+        async with self.db.sessions() as session:
+            row = (await session.execute(
+                select(*_SCHEDULE_KEY).where(Schedule.id == schedule_id)
+            )).first()
+        if row is None or row.paused_at is not None:
+            return None
+        start = max(now - self.grace, row.created_at)
+        fires = fire_times(row.local_time, row.timezone, row.days, start,
+                           now + timedelta(microseconds=1))
+        return fires[-1] if fires else None
+
+    async def fire(self, schedule_id: int, now: datetime | None = None) -> SendOutcome | None:
+        """A schedule's time came: claim today's post and send it (``None``: nothing to do).
+
+        The due time is the schedule's latest fire time up to now, so the second fire of a
+        fall-back day maps to the same local date as the first and finds it claimed.
+        """
+        now = now or self.clock()
+        due = await self._last_due(schedule_id, now)
+        if due is None:
+            return None
+        return await self.post(schedule_id, due, now=now)
+
+    async def post(
+        self, schedule_id: int, due_at: datetime, *, now: datetime | None = None
+    ) -> SendOutcome | None:
+        """Claim the post of ``due_at``'s local date and, if this call won it, send it."""
+        now = now or self.clock()
+        async with self.db.sessions.begin() as session:
+            claimed = await self.daily.claim(session, schedule_id, due_at, now=now, rng=self.rng)
+        if claimed is None:
+            return None
+        log.info("daily quiz %s: claimed post %s for %s", schedule_id, claimed.post_id,
+                 claimed.local_date)
+        return await self._send(claimed, now)
+
+    async def catch_up(self, now: datetime | None = None) -> list[SendOutcome]:
+        """Post each schedule's last due time within the grace window if it was never claimed."""
+        now = now or self.clock()
+        async with self.db.sessions() as session:
+            ids = list(await session.scalars(
+                select(Schedule.id).where(Schedule.paused_at.is_(None)).order_by(Schedule.id)
+            ))
+        outcomes = await asyncio.gather(*(self.fire(sid, now) for sid in ids))
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    async def _send(self, post: PostToSend, now: datetime, *, resend: bool = False) -> SendOutcome:
+        if post.post_id in self._busy:
+            return SendOutcome(post.post_id, error="already being sent")
+        self._busy.add(post.post_id)
+        try:
+            if resend and now - post.claimed_at >= NONCE_WINDOW:
+                # Discord no longer de-duplicates this nonce: look before sending again.
+                found = await self.publisher.find_daily(post)
+                if found is not None:
+                    async with self.db.sessions.begin() as session:
+                        await self.daily.mark_posted(session, post.post_id, found, now)
+                    return SendOutcome(post.post_id, message_id=found)
+            await self.limiter.wait()
+            message_id = await self.publisher.post_daily(post)
+        except PublishError as exc:
+            return await self._failed(post, exc, now)
+        except Exception as exc:
+            log.exception("posting daily quiz %s failed unexpectedly", post.post_id)
+            return await self._failed(post, RetryableError(f"unexpected: {type(exc).__name__}"),
+                                      now)
+        finally:
+            self._busy.discard(post.post_id)
+        async with self.db.sessions.begin() as session:
+            await self.daily.mark_posted(session, post.post_id, message_id, self.clock())
+        self._not_before.pop(post.post_id, None)
+        return SendOutcome(post.post_id, message_id=message_id)
+
+    async def _failed(self, post: PostToSend, exc: PublishError, now: datetime) -> SendOutcome:
+        text = str(exc) or type(exc).__name__
+        if exc.permanent:
+            reason = f"Discord refused the post in <#{post.channel_id}>: {text}"
+            async with self.db.sessions.begin() as session:
+                await self.daily.record_attempt_failed(session, post.post_id, text,
+                                                       permanent=True, now=now)
+                view = None
+                if post.schedule_id is not None:
+                    view = await self.schedules.pause_for_failure(session, post.schedule_id,
+                                                                  reason, now)
+                settings = await self.guild_config.get(session, post.guild_id)
+            log.warning("daily quiz post %s: %s; schedule paused", post.post_id, text)
+            if view is not None:
+                try:
+                    await self.publisher.notify_paused(view, reason, settings.notice_channel_id)
+                except Exception:
+                    log.exception("could not tell moderators that schedule %s paused", view.id)
+            return SendOutcome(post.post_id, error=text, paused=view is not None)
+        retry_after = getattr(exc, "retry_after", None) or 0.0
+        delay = max(retry_after, min(60.0, 5.0 * 2 ** min(post.attempts, 4)))
+        self._not_before[post.post_id] = now + timedelta(seconds=delay)
+        async with self.db.sessions.begin() as session:
+            await self.daily.record_attempt_failed(session, post.post_id, text, permanent=False,
+                                                   now=now)
+        log.warning("daily quiz post %s failed (%s); retrying in %.0f s", post.post_id, text,
+                    delay)
+        return SendOutcome(post.post_id, error=text)
+
+    # --- retries and closing ---------------------------------------------------------------
+
+    async def maintain(self, now: datetime | None = None) -> None:
+        """Retry claims without a message, then close posts whose time is up."""
+        now = now or self.clock()
+        await self.retry_unposted(now)
+        await self.close_due(now)
+
+    async def retry_unposted(self, now: datetime | None = None) -> list[SendOutcome]:
+        """Send again every claim left without a message id (crash or failure after the claim)."""
+        now = now or self.clock()
+        async with self.db.sessions.begin() as session:
+            given_up = await self.daily.give_up_unposted(session, before=now - self.grace, now=now)
+            pending = await self.daily.unposted(session, since=now - self.grace)
+        if given_up:
+            log.warning("%d daily quiz post(s) could not be made within the grace window",
+                        given_up)
+        outcomes = []
+        for post in pending:
+            if post.post_id in self._busy or self._not_before.get(post.post_id, now) > now:
+                continue
+            outcomes.append(await self._send(post, now, resend=True))
+        return outcomes
+
+    async def close_due(self, now: datetime | None = None) -> list[int]:
+        """Close posts past their closing time: disable buttons, post results. Ids closed."""
+        now = now or self.clock()
+        async with self.db.sessions() as session:
+            due = await self.daily.due_to_close(session, now)
+        closed = []
+        for post_id in due:
+            if post_id in self._busy:
+                continue
+            self._busy.add(post_id)
+            try:
+                await self._close(post_id, now)
+                closed.append(post_id)
+            except RetryableError as exc:
+                log.warning("closing daily quiz %s failed (%s); will retry", post_id, exc)
+            except Exception:
+                log.exception("closing daily quiz %s failed; will retry", post_id)
+            finally:
+                self._busy.discard(post_id)
+        return closed
+
+    async def _close(self, post_id: int, now: datetime) -> None:
+        async with self.db.sessions.begin() as session:
+            results = await self.daily.close(session, post_id, now)
+        if results.results_message_id is not None:
+            return
+        try:
+            await self.limiter.wait()
+            await self.publisher.close_daily(results)
+            await self.limiter.wait()
+            message_id = await self.publisher.post_results(results)
+        except PublishError as exc:
+            if not exc.permanent:
+                raise
+            log.warning("daily quiz %s: results cannot be posted (%s)", post_id, exc)
+            message_id = 0  # 0: nowhere to post them; never retried
+        async with self.db.sessions.begin() as session:
+            await self.daily.mark_results_posted(session, post_id, message_id)
+
+
+__all__ = ["NONCE_WINDOW", "DailyQuizJobs", "RateLimiter", "SendOutcome"]
