@@ -116,15 +116,6 @@ class ReportData:
         return [i for i in self.items if any(c != "too-few" for c in i.flag_codes)]
 
 
-def feedback_kind(row: Feedback) -> str:
-    """What the feedback is about: an /ask answer, a quiz question, or a lesson."""
-    if row.ask_log_id is not None:
-        return "ask"
-    if row.question_id is not None:
-        return "question"
-    return "lesson"
-
-
 def group_questions(
     questions: Sequence[str],
     embed: Callable[[Sequence[str]], object],
@@ -338,7 +329,7 @@ async def _feedback(
             id=fb.id,
             created_at=fb.created_at,
             guild_id=fb.guild_id,
-            kind=feedback_kind(fb),
+            kind=fb.kind,
             lesson_id=fb.lesson_id,
             snippet_id=fb.snippet_id,
             question_id=fb.question_id,

@@ -1,24 +1,40 @@
-"""Feedback from learners: ratings and comments, stored with the context they were given in.
+"""Feedback from learners: ratings, comments and question reports, stored with their context.
 
-The Discord feature and the maintainers' review come in their own issues; this is the store.
+Three kinds, each stored with where it was given (lesson, snippet, question, quiz answer, /ask
+answer, guild): a lesson rating (1–5, with an optional comment), feedback on an ``/ask`` answer
+(👍/👎 and "tell us why"), and a report on a quiz question (a reason and a comment). Free text
+passes :func:`bot.services.sanitize.clean_text`; a learner may leave at most
+:data:`RATE_LIMIT_COUNT` written pieces per :data:`RATE_LIMIT_WINDOW` (thumbs are not counted:
+they replace each other). The maintainers' review is :mod:`bot.services.maintain`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import Course
 from bot.db.base import utcnow
 from bot.db.models import Feedback
 from bot.db.models.ask import AskLog
-from bot.errors import InvalidInputError, NotFoundError
+from bot.errors import InvalidInputError, NotFoundError, RateLimitedError
+from bot.services.sanitize import clean_text
 
 MAX_COMMENT_CHARS = 1000
 RATINGS = {-1, 1, 2, 3, 4, 5}  # -1/+1 from thumbs, or 1..5 stars
 THUMBS = {-1, 1}
+#: Why a learner reports a quiz question, with the label they pick from.
+REPORT_REASONS = {
+    "wrong_answer": "The keyed answer is wrong",
+    "unclear": "The question is unclear",
+    "typo": "A typo or a broken sentence",
+    "other": "Something else",
+}
+RATE_LIMIT_COUNT = 10
+RATE_LIMIT_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -47,25 +63,49 @@ class FeedbackService:
         rating: int | None = None,
         comment: str | None = None,
         context: FeedbackContext = FeedbackContext(),
+        reason: str | None = None,
     ) -> Feedback:
-        """Store one piece of feedback. Needs a rating, a comment, or both."""
-        text = (comment or "").strip()
-        if rating is None and not text:
+        """Store one piece of feedback. Needs a rating, a comment, or both.
+
+        The kind follows from the context: an ``/ask`` answer, else a quiz question, else a
+        lesson. A question report carries a ``reason`` from :data:`REPORT_REASONS`.
+        """
+        raw = (comment or "").strip()
+        if len(raw) > MAX_COMMENT_CHARS:
+            raise InvalidInputError(
+                f"Please keep comments under {MAX_COMMENT_CHARS} characters "
+                f"(yours has {len(raw)})."
+            )
+        text = clean_text(raw, MAX_COMMENT_CHARS)
+        if rating is None and not text and reason is None:
             raise InvalidInputError("Give a rating or write a comment (or both).")
         if rating is not None and rating not in RATINGS:
             raise InvalidInputError("A rating is 1 to 5 (or thumbs up / down).")
-        if len(text) > MAX_COMMENT_CHARS:
+        if reason is not None and reason not in REPORT_REASONS:
             raise InvalidInputError(
-                f"Please keep comments under {MAX_COMMENT_CHARS} characters "
-                f"(yours has {len(text)})."
+                "Pick one of the reasons: " + ", ".join(REPORT_REASONS.values()) + "."
             )
+        if reason is not None and context.question_id is None:
+            raise InvalidInputError("Only a quiz question can be reported.")
+        if text or reason is not None:
+            await self._check_rate(session, learner_id)
+        if rating is None and not text:
+            text = REPORT_REASONS[reason or "other"]
         lesson_id = context.lesson_id
         if lesson_id is None and context.question_id in self.course.questions:
             lesson_id = self.course.questions[context.question_id].lesson_id
         if lesson_id is None and context.snippet_id in self.course.snippets:
             lesson_id = self.course.snippets[context.snippet_id].lesson_id
+        if context.ask_log_id is not None:
+            kind = "ask"
+        elif context.question_id is not None:
+            kind = "question"
+        else:
+            kind = "lesson"
         feedback = Feedback(
             learner_id=learner_id,
+            kind=kind,
+            reason=reason,
             guild_id=context.guild_id,
             rating=rating,
             comment=text or None,
@@ -78,6 +118,22 @@ class FeedbackService:
         session.add(feedback)
         await session.flush()
         return feedback
+
+    async def _check_rate(self, session: AsyncSession, learner_id: int) -> None:
+        """Refuse a learner's written feedback past :data:`RATE_LIMIT_COUNT` an hour."""
+        since = utcnow() - RATE_LIMIT_WINDOW
+        recent = await session.scalar(
+            select(func.count(Feedback.id)).where(
+                Feedback.learner_id == learner_id,
+                Feedback.created_at >= since,
+                Feedback.comment.is_not(None),
+            )
+        )
+        if (recent or 0) >= RATE_LIMIT_COUNT:
+            raise RateLimitedError(
+                f"Thanks, you have sent {RATE_LIMIT_COUNT} notes in the last hour, which is our "
+                "limit. Please try again a little later: everything you sent so far is saved."
+            )
 
     async def rate_answer(
         self,

@@ -152,6 +152,8 @@ class ProgressService:
         rows = await session.execute(
             select(board_sub.c.learner_id, board_sub.c.points, Learner.display_name)
             .join(Learner, Learner.id == board_sub.c.learner_id)
+            # Forgotten learners' answers count in statistics, never on a board.
+            .where(Learner.pseudonym.is_(False))
             .order_by(
                 board_sub.c.points.desc(),
                 board_sub.c.reached_at.asc(),

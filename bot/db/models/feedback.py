@@ -1,10 +1,12 @@
-"""Feedback: a rating and/or a comment, with the lesson, question or answer it is about."""
+"""Feedback: a rating and/or a comment, with the lesson, question or answer it is about.
+
+Maintainers review it (kind, reason, status and resolution: migration 0005)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, SmallInteger, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, BigIntPK, ContentId, UTCDateTime, utcnow
@@ -16,6 +18,9 @@ class Feedback(Base):
     __tablename__ = "feedback"
     __table_args__ = (
         CheckConstraint("(rating IS NOT NULL) OR (comment IS NOT NULL)", name="rating_or_comment"),
+        CheckConstraint("kind IN ('lesson', 'ask', 'question')", name="kind"),
+        CheckConstraint("status IN ('open', 'resolved')", name="status"),
+        Index("ix_feedback_guild_status_created", "guild_id", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -36,6 +41,14 @@ class Feedback(Base):
         BigIntPK, ForeignKey("ask_log.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Added by migration 0005 for the maintainers' review.
+    kind: Mapped[str] = mapped_column(String(16), default="lesson", server_default="lesson")
+    reason: Mapped[str | None] = mapped_column(String(16))  # question reports: why
+    status: Mapped[str] = mapped_column(String(12), default="open", server_default="open")
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(BigInteger)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    reporter_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 __all__ = ["Feedback"]

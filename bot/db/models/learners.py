@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, ContentId, UTCDateTime, utcnow
@@ -22,6 +22,9 @@ class Learner(Base):
     display_name: Mapped[str] = mapped_column(String(100), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     current_lesson_id: Mapped[str | None] = mapped_column(ContentId)
+    # A stand-in for a learner who used /forget-me: keeps their answers in the statistics
+    # without naming anyone, and is never listed on a leaderboard (migration 0005).
+    pseudonym: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
