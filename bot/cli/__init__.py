@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.cli import ask, console, db, lessons, run
+from bot.cli import ask, console, db, forget, lessons, report, run
 from bot.errors import TutorError
 
 DESCRIPTION = """\
@@ -27,7 +27,7 @@ secrets only from DISCORD_TOKEN and ANTHROPIC_API_KEY.
 """
 
 #: Every subcommand, in the order of ``tutorbot --help``.
-SUBCOMMANDS = (run, console, ask, db, lessons)
+SUBCOMMANDS = (run, console, ask, db, lessons, report, forget)
 
 
 def build_parser() -> argparse.ArgumentParser:

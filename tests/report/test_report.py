@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import AppContext
+from bot.cli.report import parse_since
 from bot.content.model import QuestionKind
 from bot.db.models.ask import AskLog
 from bot.errors import InvalidInputError
-from bot.report.cli import parse_since
 from bot.report.data import gather, group_questions
 from bot.report.render import CHARTS, write_report
 from bot.services.feedback import FeedbackContext

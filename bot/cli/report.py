@@ -9,9 +9,11 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
+from bot.cli._common import start
 from bot.errors import InvalidInputError
 from bot.settings import Settings
 
@@ -45,10 +47,12 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``tutorbot report``."""
-    parser.description = DESCRIPTION
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``report`` to the ``tutorbot`` subcommands."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "report", help="write the maintainers' course report (HTML, CSV, charts)",
+        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="folder to write the report into (created if missing)")
     parser.add_argument("--since", metavar="WHEN",
@@ -59,6 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all-answers", action="store_true",
                         help="item analysis over every answer, not only each learner's first")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=command)
+    return parser
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -112,6 +118,7 @@ def _embedder() -> Callable[[Sequence[str]], object] | None:
         return None
 
 
-def main(settings: Settings, args: argparse.Namespace) -> int:
-    """Run ``tutorbot report``."""
+def command(args: argparse.Namespace) -> int:
+    """Run ``tutorbot report``; returns the exit status."""
+    settings = start(args, quiet=True)
     return asyncio.run(_run(settings, args))
