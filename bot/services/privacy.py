@@ -39,6 +39,7 @@ class Policy(StrEnum):
     MOVE = "move"  # statistics: reassign to the learner's pseudonym
     DELETE = "delete"  # identity only: delete the row
     NULL = "null"  # a reference to a person (e.g. who resolved something): set NULL
+    NOBODY = "nobody"  # a required reference to a person (who made a schedule): set to 0
 
 
 #: (table, column) -> policy. Columns with a foreign key to ``learner.id`` and columns holding a
@@ -52,6 +53,10 @@ LEARNER_COLUMNS: dict[tuple[str, str], Policy] = {
     ("feedback", "learner_id"): Policy.MOVE,
     ("feedback", "resolved_by"): Policy.NULL,
     ("guild_member", "learner_id"): Policy.DELETE,
+    # Daily quizzes (migration 0004): answers are statistics; a moderator's schedules stay with
+    # the guild, only the link to who made them goes (failure notices then go to the channel).
+    ("daily_answer", "learner_id"): Policy.MOVE,
+    ("schedule", "created_by"): Policy.NOBODY,
 }
 
 #: Column names (besides foreign keys to learner.id) that hold a person's Discord user id.
@@ -149,9 +154,10 @@ async def forget_learner(session: AsyncSession, learner_id: int) -> Forgotten:
             )
             if done.rowcount:  # type: ignore[attr-defined]
                 result.moved[table_name] = done.rowcount  # type: ignore[attr-defined]
-        elif policy is Policy.NULL:
+        elif policy in (Policy.NULL, Policy.NOBODY):
+            value = None if policy is Policy.NULL else 0
             await session.execute(
-                update(table).where(column == learner_id).values({column_name: None})
+                update(table).where(column == learner_id).values({column_name: value})
             )
         else:
             done = await session.execute(delete(table).where(column == learner_id))

@@ -1,7 +1,7 @@
 """feedback review: kinds, reasons and a resolve workflow; pseudonymous learners for /forget-me
 
 Revision ID: 0005_feedback_review
-Revises: 0003
+Revises: 0004_daily_quiz
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_feedback_review"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_daily_quiz"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
