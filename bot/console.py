@@ -13,6 +13,7 @@ at the end of the input, so it can be scripted.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 import shlex
@@ -32,6 +33,9 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 LETTERS = "abcdefghij"
+#: A question count as typed after /quiz (the quiz service checks the range).
+_COUNT = re.compile(r"[0-9]{1,6}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 HELP = """\
 Commands (the same as the Discord bot's):
   /course                      every lesson with your progress marks
@@ -122,7 +126,8 @@ class Console:
 
     async def handle(self, line: str) -> str:
         """Run one line and return what to print. Errors become friendly messages."""
-        text = line.strip()
+        # Control characters (a NUL that PostgreSQL refuses, stray escapes) mean nothing here.
+        text = _CONTROL.sub("", line).strip()
         if not text or text.startswith("#"):
             return ""
         try:
@@ -209,7 +214,8 @@ class Console:
 
     async def _quiz(self, args: list[str]) -> str:
         count: int | None = None
-        if args and args[-1].isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses.
+        if args and _COUNT.fullmatch(args[-1]):
             count = int(args.pop())
         lesson_id = None
         if args:
@@ -309,6 +315,9 @@ async def run_console(settings: Settings, *, stdin: TextIO | None = None,
     """Serve the console until /quit or the end of input. Returns the exit status."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    if isinstance(stdin, io.TextIOWrapper):
+        # Bytes that are not valid text (a Latin-1 file piped in) must not end the session.
+        stdin.reconfigure(errors="replace")
     app = await build_app(settings)
     console = Console(app, settings.console.learner_id, settings.console.name)
     interactive = stdin.isatty()

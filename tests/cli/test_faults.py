@@ -69,3 +69,31 @@ def test_an_unwritable_cache_folder_fails_before_any_embedding(tmp_path: Path) -
 def test_an_infinite_timeout_is_refused(tmp_path: Path) -> None:
     result = _tutorbot(tmp_path, "ask", "what is a token?", TUTORBOT_ASK__TIMEOUT_S="1e999")
     _one_clear_line(result, "ask.timeout_s", "finite")
+
+
+def test_the_console_survives_hostile_input(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("TUTORBOT_") and k not in {"DISCORD_TOKEN", "ANTHROPIC_API_KEY"}}
+    env.update(TUTORBOT_PATHS__DATA_DIR=str(tmp_path / "data"),
+               TUTORBOT_PATHS__LESSONS_DIR=str(FIXTURES), TUTORBOT_CONFIG="")
+    lines = [
+        "/quiz 1 ²".encode(),  # isdigit() says yes, int() says no
+        "/quiz fx-nn ①".encode(),
+        "/quiz fx-nn ٣".encode(),  # an Arabic-Indic three: a digit, but not one we count with
+        b"/quiz 1 0", b"/quiz 1 99999999999999999999999999",
+        b"/lesson \x00\x1b[31m", b"\xff\xfe not UTF-8 \xc3",
+        b"/settings timezone Europe/Ber\x00lin",
+        b"/progress",
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console"], input=b"\n".join(lines) + b"\n",
+        capture_output=True, env=env, cwd=tmp_path, timeout=120, check=False,
+    )
+    out, err = result.stdout.decode(), result.stderr.decode()
+    assert result.returncode == 0, err
+    assert "Traceback" not in err and "went wrong" not in out, out + err
+    assert out.count("I can't find a lesson called") >= 3  # "1 ²", "fx-nn ①", "fx-nn ٣"
+    assert "between 1 and 20" in out or "1 to 20" in out, out
+    assert "Your time zone is now Europe/Berlin." in out
+    assert "\x00" not in out and "\x1b" not in out
+    assert "Answers: 0" in out  # the session is still alive at the end
