@@ -133,13 +133,17 @@ async def send(
     view: discord.ui.View | None = None,
     file: discord.File | None = None,
     ephemeral: bool = False,
-) -> None:
-    """A new message answering ``interaction`` (a followup if it was already answered)."""
+) -> int | None:
+    """A new message answering ``interaction`` (a followup if it was already answered).
+
+    Returns the new message's id (``None`` if Discord did not say).
+    """
     kwargs = _message_kwargs(content, embeds, view, file)
     if interaction.response.is_done():
-        await interaction.followup.send(ephemeral=ephemeral, **kwargs)
-    else:
-        await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+        message = await interaction.followup.send(ephemeral=ephemeral, wait=True, **kwargs)
+        return message.id
+    callback = await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+    return callback.message_id
 
 
 async def edit(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.model import Course, Lesson, Snippet
 from bot.db.base import utcnow
 from bot.db.models import Learner, LessonProgress, SnippetView
+from bot.db.models.lesson_post import LessonPost
 from bot.db.upsert import insert_ignore, upsert
 from bot.errors import NotFoundError
 
@@ -214,6 +215,22 @@ class CourseService:
             return await self.open_lesson(session, learner_id, following.id)
         target = max(target, 0)
         return await self.show(session, learner_id, lesson.snippets[target].id)
+
+    async def record_post(self, session: AsyncSession, message_id: int, learner_id: int) -> None:
+        """Remember that the posted page ``message_id`` shows ``learner_id``'s reading."""
+        await insert_ignore(
+            session, LessonPost, message_id=message_id, learner_id=learner_id, created_at=utcnow()
+        )
+
+    async def post_owner(self, session: AsyncSession, message_id: int) -> int | None:
+        """The learner whose page the posted message ``message_id`` is (``None``: unknown).
+
+        Ownership comes from the row written when the page was posted, never from a button's
+        custom id (a client can send any id).
+        """
+        return await session.scalar(
+            select(LessonPost.learner_id).where(LessonPost.message_id == message_id)
+        )
 
     async def mark_done(self, session: AsyncSession, learner_id: int, lesson_id: str) -> Lesson:
         """Mark a lesson finished (idempotent: the first completion time is kept)."""

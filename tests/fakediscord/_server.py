@@ -493,6 +493,31 @@ class FakeDiscord:
             message, user, {"custom_id": button["custom_id"], "component_type": 2}
         )
 
+    async def forged_click(
+        self, message: FakeMessage, label: str, custom_id: str, *, user: FakeUser
+    ) -> Interaction:
+        """A hostile client clicks the button ``label`` but sends ``custom_id`` instead of its id.
+
+        The id is replaced in the interaction's data and in the copy of the message it carries
+        (discord.py drops a click whose id is not on the message), as a tampering client or
+        proxy would. A bot must treat every custom id as input.
+        """
+        original = message.button(label)["custom_id"]
+        if message.deleted:
+            raise ScenarioError("the message was deleted")
+        channel = message.channel
+        guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
+        data = {"custom_id": custom_id, "component_type": 2}
+        interaction = self._new_interaction(
+            MESSAGE_COMPONENT, user, channel, guild, data, message=message
+        )
+        interaction.payload["message"] = _replace_custom_id(
+            interaction.payload["message"], original, custom_id
+        )
+        interaction.source_message = message
+        await self._dispatch_interaction(interaction)
+        return interaction
+
     async def select(
         self, message: FakeMessage, custom_id: str, values: list[str], *, user: FakeUser
     ) -> Interaction:
@@ -1187,3 +1212,15 @@ class FakeDiscord:
             data["member"] = self.guilds[channel.guild_id].members[user.id].payload()
         for session in self._sessions_for(channel.guild_id, intent):
             await session.dispatch("MESSAGE_REACTION_ADD", data)
+
+
+def _replace_custom_id(node: Any, old: str, new: str) -> Any:
+    """A copy of a payload with every ``custom_id`` equal to ``old`` set to ``new``."""
+    if isinstance(node, dict):
+        return {
+            key: new if key == "custom_id" and value == old else _replace_custom_id(value, old, new)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_replace_custom_id(item, old, new) for item in node]
+    return node

@@ -2,19 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.errors import NotFoundError
-from bot.exts._components import Click, require_owner
+from bot.errors import NotAllowedError, NotFoundError
+from bot.exts._components import STALE_BUTTON, Click, require_owner
 from bot.exts._interactions import Actor, app_of, edit, ensure_learner, within_deadline
 from bot.exts.lessons._pages import edit_page, load_overview, overview_message, send_page
 from bot.services.course import Page
 from bot.ui import custom_ids as ids
 
+if TYPE_CHECKING:
+    from bot.app import AppContext
+
 NOT_YOUR_PAGE = "This lesson page belongs to someone else. Open your own with /lesson."
 NOT_YOUR_OVERVIEW = "This overview belongs to someone else. See yours with /course."
+
+
+#: How long a click waits for its page's owner to be recorded: the page is posted first and
+#: recorded a moment later, so a very fast click can arrive in between.
+_RECORD_WAITS_S = (0.05, 0.1, 0.2, 0.4, 0.8)
+
+
+async def require_page_owner(
+    interaction: discord.Interaction[Any], app: AppContext, actor: Actor
+) -> None:
+    """Refuse unless the clicked lesson page is the actor's, as recorded in the database.
+
+    The custom id's learner is never trusted: a client can send any id (and so edit someone
+    else's public page with its own reading).
+    """
+    if interaction.message is None:
+        raise NotFoundError(STALE_BUTTON)
+    message_id = interaction.message.id
+    waits = iter(_RECORD_WAITS_S)
+    while True:
+        async with app.db.sessions() as session:
+            owner = await app.services.course.post_owner(session, message_id)
+        wait = next(waits, None)
+        if owner is not None or wait is None:
+            break
+        await asyncio.sleep(wait)
+    if owner is None:
+        raise NotAllowedError(
+            "I can't tell whose lesson page this is (it may be from an older version of the "
+            "bot). Open your own with /lesson."
+        )
+    if owner != actor.user_id:
+        raise NotAllowedError(NOT_YOUR_PAGE)
 
 
 class PageStepButton(
@@ -36,6 +73,8 @@ class PageStepButton(
             and last_lesson is not None
             and last_lesson.snippets[-1].id == key.snippet_id
         )
+
+        await require_page_owner(interaction, app, actor)
 
         async def work() -> Page:
             async with app.db.sessions.begin() as session:
@@ -70,6 +109,8 @@ class MarkDoneButton(
                 "That part of the course has changed since this page was opened. "
                 "Use /lesson to continue where you left off."
             )
+
+        await require_page_owner(interaction, app, actor)
 
         async def work() -> Page:
             async with app.db.sessions.begin() as session:

@@ -7,7 +7,7 @@ from typing import Any
 import discord
 
 from bot.app import AppContext
-from bot.exts._interactions import Actor, edit, ensure_learner, send, within_deadline
+from bot.exts._interactions import Actor, app_of, edit, ensure_learner, send, within_deadline
 from bot.exts.lessons import _render as render
 from bot.services.course import LessonStatus, Page
 from bot.ui import embeds
@@ -21,14 +21,21 @@ async def send_page(
     ephemeral: bool,
     note: str | None = None,
 ) -> None:
-    """A new message showing ``page`` with its buttons."""
-    await send(
+    """A new message showing ``page`` with its buttons, recorded as ``learner_id``'s page.
+
+    The record is what the page's buttons check ownership against (never their custom id).
+    """
+    message_id = await send(
         interaction,
         content=embeds.notice(note) if note else None,
         embeds=[render.lesson_page(page)],
         view=render.lesson_buttons(page, learner_id),
         ephemeral=ephemeral,
     )
+    if message_id is not None:
+        app = app_of(interaction)
+        async with app.db.sessions.begin() as session:
+            await app.services.course.record_post(session, message_id, learner_id)
 
 
 async def edit_page(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+import pytest
 
 from bot.app import AppContext, Services
 from bot.bot import TutorBot
@@ -10,6 +13,7 @@ from bot.content.loader import load_course
 from bot.db.engine import open_database
 from bot.db.models import Learner, LessonProgress, SnippetView
 from bot.settings import Settings
+from bot.ui import custom_ids as ids
 from tests.exts.conftest import click, count, run, running_bot
 from tests.fakediscord import FakeDiscord
 
@@ -135,6 +139,28 @@ async def test_someone_elses_page_buttons_are_refused_politely(
     assert page.embed["title"] == before and not page.versions  # alice's page untouched
     assert await count(app, SnippetView, SnippetView.learner_id == fake.user("bob").id) == 0
     assert await count(app, LessonProgress, LessonProgress.completed_at.is_not(None)) == 0
+
+
+@pytest.mark.parametrize("label", ["Next \u25b6", "\u2713 Mark done"])
+async def test_a_forged_custom_id_cannot_touch_someone_elses_page(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext, label: str
+) -> None:
+    page = await run(fake, "alice", "lesson")
+    before = page.embed["title"]
+    bob = fake.user("bob")
+    # Bob's client sends the button's id with Bob's id where Alice's is.
+    key = ids.decode(page.button(label)["custom_id"])
+    assert isinstance(key, ids.PageStep | ids.MarkDone) and key.learner_id == fake.user("alice").id
+    forged = dataclasses.replace(key, learner_id=bob.id).encode()
+    handle = await fake.forged_click(page, label, forged, user=bob)
+    refusal = await handle.response()
+    assert refusal.ephemeral and "belongs to someone else" in refusal.content
+    assert page.embed["title"] == before and not page.versions  # alice's page untouched
+    assert await count(app, SnippetView, SnippetView.learner_id == bob.id) == 0
+    assert await count(app, LessonProgress, LessonProgress.completed_at.is_not(None)) == 0
+    # Alice's own clicks still work: the page is hers in the database.
+    await click(fake, page, "Next \u25b6", "alice")
+    assert page.versions
 
 
 async def test_anyone_may_quiz_themselves_from_a_shared_page(
