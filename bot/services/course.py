@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import Course, Lesson, Snippet
 from bot.db.base import utcnow
-from bot.db.models import Learner, LessonProgress, SnippetView
-from bot.db.models.lesson_post import LessonPost
+from bot.db.models import Learner, LessonPost, LessonProgress, SnippetView
 from bot.db.upsert import insert_ignore, upsert
 from bot.errors import NotFoundError
 

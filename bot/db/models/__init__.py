@@ -19,7 +19,7 @@ from bot.db.models.daily import (
 )
 from bot.db.models.feedback import Feedback
 from bot.db.models.learners import Guild, GuildMember, Learner
-from bot.db.models.lessons import LessonProgress, SnippetView
+from bot.db.models.lessons import LessonPost, LessonProgress, SnippetView
 from bot.db.models.quiz import QuizAnswer, QuizAttempt
 
 for _module in pkgutil.iter_modules(__path__):
@@ -37,6 +37,7 @@ __all__ = [
     "GuildMember",
     "JobClaim",
     "Learner",
+    "LessonPost",
     "LessonProgress",
     "QuizAnswer",
     "QuizAttempt",

@@ -1,7 +1,8 @@
 """Reading progress: where a learner is in each lesson, and which snippets they have read.
 
 Lesson and snippet ids are the author-written ids from ``lessons/``: they stay valid when the
-course text changes.
+course text changes. :class:`LessonPost` records whose each posted lesson page is: a button's
+custom id is input (a client can send any text), so a page's owner comes from that row.
 """
 
 from __future__ import annotations
@@ -41,4 +42,18 @@ class SnippetView(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-__all__ = ["LessonProgress", "SnippetView"]
+
+
+class LessonPost(Base):
+    """A posted lesson page (a Discord message id) and the learner it belongs to."""
+
+    __tablename__ = "lesson_post"
+
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    learner_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("learner.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+__all__ = ["LessonPost", "LessonProgress", "SnippetView"]
