@@ -1,7 +1,7 @@
 """lesson post: which learner each posted lesson page belongs to (buttons check it)
 
-Revision ID: 0004_lesson_post
-Revises: 0003
+Revision ID: 0005_lesson_post
+Revises: 0004_daily_quiz
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_lesson_post"
-down_revision: str | None = "0003"
+revision: str = "0005_lesson_post"
+down_revision: str | None = "0004_daily_quiz"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
