@@ -1,7 +1,7 @@
 """lesson post: which learner each posted lesson page belongs to (buttons check it)
 
-Revision ID: 0005_lesson_post
-Revises: 0004_daily_quiz
+Revision ID: 0006_lesson_post
+Revises: 0005_feedback_review
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_lesson_post"
-down_revision: str | None = "0004_daily_quiz"
+revision: str = "0006_lesson_post"
+down_revision: str | None = "0005_feedback_review"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
