@@ -31,20 +31,19 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Boolean, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.content.model import Course, Question
-from bot.db.base import utcnow
+from bot.db.base import UTCDateTime, utcnow
 from bot.db.engine import Database
-from bot.db.models import GuildMember, Learner, QuizAnswer
 from bot.db.models.daily import DailyAnswer, DailyPost
 from bot.errors import InvalidInputError, NotFoundError, TutorError
 
 log = logging.getLogger(__name__)
 
-#: Rows per statement: well under SQLite's 32,766 bound parameters at 6 columns.
+#: Rows per statement: 500 × 8 columns stays well under SQLite's 32,766 and PostgreSQL's
+#: 32,767 bound parameters.
 MAX_BATCH = 500
 _NAME_CHARS = 100
 
@@ -77,26 +76,6 @@ class DailyAnswerOut:
 class _Pending:
     item: DailyAnswerIn
     future: asyncio.Future[DailyAnswerOut]
-
-
-@lru_cache(maxsize=16)
-def _insert(dialect: str, table: Table, action: str, returning: tuple[str, ...] = ()) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement: Any = insert(table)
-    if action == "nothing":
-        statement = statement.on_conflict_do_nothing()
-    elif action == "name":
-        statement = statement.on_conflict_do_update(
-            index_elements=["id"], set_={"display_name": statement.excluded.display_name}
-        )
-    elif action == "seen":
-        statement = statement.on_conflict_do_update(
-            index_elements=["guild_id", "learner_id"],
-            set_={"last_seen_at": statement.excluded.last_seen_at},
-        )
-    if returning:
-        statement = statement.returning(*(table.c[name] for name in returning))
-    return statement
 
 
 _POSTS = select(
@@ -217,52 +196,54 @@ class DailyAnswerBatcher:
         results: dict[int, DailyAnswerOut | Exception],
         now: datetime,
     ) -> None:
-        dialect = conn.dialect.name
-        learners: dict[int, dict[str, Any]] = {}
-        members: dict[tuple[int, int], dict[str, Any]] = {}
+        sql = _MultiRow(conn.dialect)
+        at = sql.timestamp(now)
+        learners: dict[int, tuple[Any, ...]] = {}
+        members: dict[tuple[int, int], tuple[Any, ...]] = {}
         for _, pending, _, _, guild_id in graded:
             item = pending.item
-            learners[item.learner_id] = {
-                "id": item.learner_id, "display_name": item.display_name[:_NAME_CHARS],
-                "timezone": self.default_timezone, "created_at": now, "updated_at": now,
-            }
-            members[(guild_id, item.learner_id)] = {
-                "guild_id": guild_id, "learner_id": item.learner_id,
-                "first_seen_at": now, "last_seen_at": now,
-            }
-        named = [row for row in learners.values() if row["display_name"]]
-        unnamed = [row for row in learners.values() if not row["display_name"]]
+            learners[item.learner_id] = (
+                item.learner_id, item.display_name[:_NAME_CHARS], self.default_timezone, at, at
+            )
+            members[(guild_id, item.learner_id)] = (guild_id, item.learner_id, at, at)
+        named = [row for row in learners.values() if row[1]]
+        unnamed = [row for row in learners.values() if not row[1]]
+        learner_columns = ("id", "display_name", "timezone", "created_at", "updated_at")
         if named:
-            await conn.execute(_insert(dialect, Learner.__table__, "name"), named)
+            await sql.insert(conn, "learner", learner_columns, named,
+                             "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name")
         if unnamed:  # never blank out a name we know
-            await conn.execute(_insert(dialect, Learner.__table__, "nothing"), unnamed)
-        await conn.execute(_insert(dialect, GuildMember.__table__, "seen"), list(members.values()))
-        rows = [
-            {"post_id": p.item.post_id, "learner_id": p.item.learner_id,
-             "choice_id": p.item.choice_id, "correct": correct, "answered_at": now}
-            for _, p, _, correct, _ in graded
-        ]
+            await sql.insert(conn, "learner", learner_columns, unnamed, "ON CONFLICT DO NOTHING")
+        await sql.insert(
+            conn, "guild_member", ("guild_id", "learner_id", "first_seen_at", "last_seen_at"),
+            list(members.values()),
+            "ON CONFLICT (guild_id, learner_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+        )
         inserted = {
-            (row.post_id, row.learner_id)
-            for row in await conn.execute(
-                _insert(dialect, DailyAnswer.__table__, "nothing", ("post_id", "learner_id")),
-                rows,
+            (int(row[0]), int(row[1]))
+            for row in await sql.insert(
+                conn, "daily_answer",
+                ("post_id", "learner_id", "choice_id", "correct", "answered_at"),
+                [(p.item.post_id, p.item.learner_id, p.item.choice_id, sql.boolean(correct), at)
+                 for _, p, _, correct, _ in graded],
+                "ON CONFLICT DO NOTHING RETURNING post_id, learner_id",
             )
         }
-        new = []
+        new: list[tuple[Any, ...]] = []
         claimed: set[tuple[int, int]] = set()
         for _, pending, question, correct, guild_id in graded:
             key = (pending.item.post_id, pending.item.learner_id)
             if key in inserted and key not in claimed:
                 claimed.add(key)
-                new.append({
-                    "attempt_id": None, "daily_post_id": key[0], "learner_id": key[1],
-                    "guild_id": guild_id, "lesson_id": question.lesson_id,
-                    "question_id": question.id, "choice_id": pending.item.choice_id,
-                    "value": None, "correct": correct, "answered_at": now,
-                })
+                new.append((key[0], key[1], guild_id, question.lesson_id, question.id,
+                             pending.item.choice_id, sql.boolean(correct), at))
         if new:
-            await conn.execute(_insert(dialect, QuizAnswer.__table__, "plain"), new)
+            await sql.insert(
+                conn, "quiz_answer",
+                ("daily_post_id", "learner_id", "guild_id", "lesson_id", "question_id",
+                 "choice_id", "correct", "answered_at"),
+                new, "",
+            )
         repeats = {
             (p.item.post_id, p.item.learner_id)
             for _, p, _, _, _ in graded
@@ -301,6 +282,59 @@ class DailyAnswerBatcher:
                     key[0], key[1], question, first.choice_id, bool(first.correct), True,
                     reveal, first.answered_at,
                 )
+
+
+class _MultiRow:
+    """Multi-row ``INSERT … VALUES (…), (…)`` straight to the driver, for the two dialects.
+
+    SQLAlchemy's per-row parameter processing (a few datetimes per answer) was most of the
+    batch's cost, so values are converted once per batch with the column types' own bind
+    processors and the statement text is cached per (table, rows).
+    """
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+        self.numbered = dialect.paramstyle == "numeric_dollar"
+        self._time = UTCDateTime().bind_processor(dialect)
+        self._bool = Boolean().bind_processor(dialect)
+
+    def timestamp(self, moment: datetime) -> Any:
+        """A timestamp as the driver takes it (text on SQLite, timestamptz on PostgreSQL)."""
+        return self._time(moment) if self._time else moment
+
+    def boolean(self, value: bool) -> Any:
+        """A boolean as the driver takes it."""
+        return self._bool(value) if self._bool else value
+
+    async def insert(
+        self, conn: AsyncConnection, table: str, columns: tuple[str, ...],
+        rows: list[tuple[Any, ...]], suffix: str,
+    ) -> list[Any]:
+        out: list[Any] = []
+        for first in range(0, len(rows), MAX_BATCH):
+            chunk = rows[first:first + MAX_BATCH]
+            text = _insert_text(self.numbered, table, columns, len(chunk), suffix)
+            params = tuple(value for row in chunk for value in row)
+            result = await conn.exec_driver_sql(text, params)
+            if "RETURNING" in suffix:
+                out.extend(result.all())
+        return out
+
+
+@lru_cache(maxsize=256)
+def _insert_text(numbered: bool, table: str, columns: tuple[str, ...], rows: int,
+                 suffix: str) -> str:
+    width = len(columns)
+    if numbered:
+        groups = (
+            "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
+            for r in range(rows)
+        )
+    else:
+        one = "(" + ", ".join("?" * width) + ")"
+        groups = (one for _ in range(rows))
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(groups)} "
+            f"{suffix}").strip()
 
 
 __all__ = ["MAX_BATCH", "DailyAnswerBatcher", "DailyAnswerIn", "DailyAnswerOut"]

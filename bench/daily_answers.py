@@ -1,0 +1,234 @@
+"""Benchmark: a burst of daily-quiz answers through the batched answer path (issue 9 §7, §9).
+
+Per round, 1,000 learners answer one open post at the same moment (one task each; 5% click
+twice). Each answer goes through :class:`bot.services.answer_batch.DailyAnswerBatcher`, which
+acknowledges it only after the batch holding it has committed; latency is measured from the
+click to that acknowledgement. Several rounds (one post each) give the rate. Afterwards every
+post must have exactly one ``daily_answer`` and one ``quiz_answer`` row per learner: none lost,
+none doubled.
+
+A ceiling in the same run: single-row INSERT + COMMIT through the raw driver (sqlite3 /
+asyncpg), the rate a one-transaction-per-click design could never beat.
+
+    .venv/bin/python bench/daily_answers.py                 # SQLite and PostgreSQL
+    .venv/bin/python bench/daily_answers.py --db sqlite
+    .venv/bin/python bench/daily_answers.py --quick         # a smoke run (seconds)
+
+Targets (2-core machine): >= 5,000 answers/s on SQLite, >= 2,000/s on PostgreSQL, p99 <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from bot.app import Services  # noqa: E402
+from bot.content.loader import load_course  # noqa: E402
+from bot.db.engine import open_database  # noqa: E402
+from bot.db.models import QuizAnswer  # noqa: E402
+from bot.db.models.daily import DailyAnswer  # noqa: E402
+from bot.services.answer_batch import DailyAnswerBatcher  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+TARGETS = {"sqlite": 5000.0, "postgres": 2000.0}
+GUILD, CHANNEL, MOD = 1, 2, 3
+
+
+@dataclass
+class Result:
+    """Figures of one backend."""
+
+    backend: str
+    answers: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    batches: int = 0
+    ceiling_per_s: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.answers / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _sqlite_ceiling(path: Path, count: int) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY, v TEXT)")
+    start = time.perf_counter()
+    for i in range(count):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO bench_raw (v) VALUES (?)", (f"row {i}",))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return count / elapsed
+
+
+async def _pg_ceiling(dsn: str, count: int) -> float:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id BIGSERIAL PRIMARY KEY, v TEXT)")
+        start = time.perf_counter()
+        for i in range(count):
+            async with conn.transaction():
+                await conn.execute("INSERT INTO bench_raw (v) VALUES ($1)", f"row {i}")
+        return count / (time.perf_counter() - start)
+    finally:
+        await conn.close()
+
+
+async def _run(backend: str, url: str, learners: int, rounds: int, lessons: Path) -> Result:
+    course = load_course(lessons)
+    services = Services.build(course, Settings())
+    db = await open_database(url)
+    result = Result(backend)
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    try:
+        posts = []
+        for day in range(rounds):  # one schedule per round, each posted a minute ago
+            async with db.sessions.begin() as session:
+                schedule = await services.schedules.add(
+                    session, guild_id=GUILD, channel_id=CHANNEL + day, created_by=MOD,
+                    local_time="09:00", timezone="Etc/UTC", now=now - timedelta(days=2),
+                )
+                post = await services.daily.claim(
+                    session, schedule.id, now - timedelta(minutes=1), now=now, rng=rng
+                )
+                assert post is not None
+                await services.daily.mark_posted(session, post.post_id, 10_000 + day, now)
+            posts.append(post)
+        batcher = DailyAnswerBatcher(db, lambda: course)
+        # Warm-up: statement caches, connections.
+        await batcher.record(posts[0].post_id, 1, posts[0].choices[0].id, display_name="warm")
+        for post in posts:
+            clicks = []
+            for learner in range(100, 100 + learners):
+                choice = rng.choice(post.choices).id
+                clicks.append((learner, choice))
+                if rng.random() < 0.05:
+                    clicks.append((learner, rng.choice(post.choices).id))
+
+            async def click(learner: int, choice: str, post_id: int = post.post_id) -> None:
+                began = time.perf_counter()
+                await batcher.record(post_id, learner, choice, display_name=f"m{learner}")
+                result.latencies_ms.append((time.perf_counter() - began) * 1000)
+
+            batches_before = batcher.batches
+            start = time.perf_counter()
+            await asyncio.gather(*(click(learner, choice) for learner, choice in clicks))
+            result.seconds += time.perf_counter() - start
+            result.answers += len(clicks)
+            result.batches += batcher.batches - batches_before
+        async with db.sessions() as session:
+            for index, post in enumerate(posts):
+                expected = learners + (1 if index == 0 else 0)
+                daily = await session.scalar(select(func.count()).select_from(DailyAnswer)
+                                             .where(DailyAnswer.post_id == post.post_id))
+                quiz = await session.scalar(select(func.count()).select_from(QuizAnswer)
+                                            .where(QuizAnswer.daily_post_id == post.post_id))
+                if daily != expected or quiz != expected:
+                    result.problems.append(
+                        f"post {post.post_id}: {daily} daily / {quiz} quiz rows, "
+                        f"expected {expected}"
+                    )
+    finally:
+        await db.dispose()
+    return result
+
+
+def _report(result: Result, quick: bool) -> bool:
+    print(f"\n== {result.backend} ==")
+    print(f"answers acknowledged {result.answers:,} in {result.seconds:.2f} s "
+          f"({result.batches} batches)")
+    print(f"answers/s            {result.rate:,.0f}")
+    print(f"latency p50 / p99    {result.pct(0.50):.1f} / {result.pct(0.99):.1f} ms "
+          f"(max {max(result.latencies_ms):.1f} ms)")
+    print(f"raw driver ceiling   {result.ceiling_per_s:,.0f} single-row insert+commit/s")
+    ok = not result.problems
+    print(f"rows check           {'OK: none lost or doubled' if ok else 'MISMATCH'}")
+    for problem in result.problems:
+        print(f"  {problem}")
+    if not quick:
+        target = TARGETS[result.backend]
+        rate_ok, p99_ok = result.rate >= target, result.pct(0.99) <= 50
+        print(f"target >= {target:,.0f}/s     "
+              f"{'met' if rate_ok else f'MISSED by {target - result.rate:,.0f}/s'}")
+        print(f"target p99 <= 50 ms  "
+              f"{'met' if p99_ok else f'MISSED by {result.pct(0.99) - 50:.1f} ms'}")
+    return ok
+
+
+async def _main_async(args: argparse.Namespace) -> int:
+    learners = 200 if args.quick else args.learners
+    rounds = 2 if args.quick else args.rounds
+    ceiling_n = 300 if args.quick else 5000
+    ok = True
+    backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    for backend in backends:
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                result = await _run("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
+                                    learners, rounds, args.lessons)
+                result.ceiling_per_s = _sqlite_ceiling(Path(tmp) / "raw.sqlite3", ceiling_n)
+        else:
+            import asyncpg
+
+            name = f"tutorbot_bench_{uuid.uuid4().hex[:8]}"
+            try:
+                admin = await asyncpg.connect(args.pg_url)
+            except (OSError, asyncpg.PostgresError) as exc:
+                print(f"\n== postgres == skipped: cannot connect to {args.pg_url} ({exc})")
+                ok = ok and not args.require_postgres
+                continue
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+            base = args.pg_url.rsplit("/", 1)[0]
+            try:
+                result = await _run("postgres", f"{base}/{name}", learners, rounds, args.lessons)
+                result.ceiling_per_s = await _pg_ceiling(f"{base}/{name}", ceiling_n)
+            finally:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.close()
+        ok = _report(result, args.quick) and ok
+    return 0 if ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--learners", type=int, default=1000, help="answering one post at once")
+    parser.add_argument("--rounds", type=int, default=5, help="posts, one burst each")
+    parser.add_argument("--lessons", type=Path, default=ROOT / "lessons")
+    parser.add_argument("--pg-url", default=PG_ADMIN)
+    parser.add_argument("--require-postgres", action="store_true",
+                        help="fail when PostgreSQL is unreachable (tests in CI)")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    return asyncio.run(_main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
