@@ -278,6 +278,132 @@ class RateAnswer(CustomId):
         )
 
 
+_REASON = r"[a-z_]{1,16}"
+
+
+@dataclass(frozen=True)
+class FeedbackForm(CustomId):
+    """The /feedback modal: a rating and a comment on a lesson (``*``: the course)."""
+
+    kind: ClassVar[str] = "ff"
+    pattern: ClassVar[str] = _pattern("ff", rf"(?P<lesson>{_ID}|\*)")
+    lesson_id: str | None
+
+    def parts(self) -> tuple[str, ...]:
+        return (self.lesson_id or ALL_LESSONS,)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> FeedbackForm:
+        lesson = match["lesson"]
+        return cls(None if lesson == ALL_LESSONS else lesson)
+
+
+@dataclass(frozen=True)
+class ReportQuestion(CustomId):
+    """"Report this question" under a verdict; ``attempt`` 0 when no attempt is involved."""
+
+    kind: ClassVar[str] = "rq"
+    pattern: ClassVar[str] = _pattern("rq", f"(?P<attempt>{_INT})", f"(?P<question>{_ID})")
+    attempt_id: int
+    question_id: str
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.attempt_id), self.question_id)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> ReportQuestion:
+        return cls(from_base36(match["attempt"], MAX_ROW_ID), match["question"])
+
+
+@dataclass(frozen=True)
+class ReportReason(CustomId):
+    """A reason button of a report (opens the comment modal); also the modal's own id."""
+
+    kind: ClassVar[str] = "rr"
+    pattern: ClassVar[str] = _pattern(
+        "rr", f"(?P<attempt>{_INT})", f"(?P<question>{_ID})", f"(?P<reason>{_REASON})"
+    )
+    attempt_id: int
+    question_id: str
+    reason: str
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.attempt_id), self.question_id, self.reason)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> ReportReason:
+        return cls(from_base36(match["attempt"], MAX_ROW_ID), match["question"], match["reason"])
+
+
+@dataclass(frozen=True)
+class ReportForm(ReportReason):
+    """The comment modal of a question report (same parts as its reason button)."""
+
+    kind: ClassVar[str] = "rf"
+    pattern: ClassVar[str] = _pattern(
+        "rf", f"(?P<attempt>{_INT})", f"(?P<question>{_ID})", f"(?P<reason>{_REASON})"
+    )
+
+
+@dataclass(frozen=True)
+class TellWhy(CustomId):
+    """"Tell us why" after a 👎 on an /ask answer; also the id of its comment modal (``form``)."""
+
+    kind: ClassVar[str] = "tw"
+    pattern: ClassVar[str] = _pattern("tw", f"(?P<answer>{_INT})", "(?P<form>[bm])")
+    ask_log_id: int
+    form: bool = False  # False: the button; True: the modal it opens
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.ask_log_id), "m" if self.form else "b")
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> TellWhy:
+        return cls(from_base36(match["answer"], MAX_ROW_ID), match["form"] == "m")
+
+
+@dataclass(frozen=True)
+class FeedbackPageKey(CustomId):
+    """A page of /maintain feedback list: the filters and the page (the clicker is re-checked)."""
+
+    kind: ClassVar[str] = "mp"
+    pattern: ClassVar[str] = _pattern(
+        "mp", rf"(?P<lesson>{_ID}|\*)", r"(?P<fkind>[a-z]{1,10}|\*)",
+        r"(?P<status>[a-z]{1,10}|\*)", r"(?P<page>\d{1,4})",
+    )
+    lesson_id: str | None
+    feedback_kind: str | None
+    status: str | None
+    page: int
+
+    def parts(self) -> tuple[str, ...]:
+        return (self.lesson_id or ALL_LESSONS, self.feedback_kind or ALL_LESSONS,
+                self.status or ALL_LESSONS, str(self.page))
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> FeedbackPageKey:
+        def opt(value: str) -> str | None:
+            return None if value == ALL_LESSONS else value
+
+        return cls(opt(match["lesson"]), opt(match["fkind"]), opt(match["status"]),
+                   int(match["page"]))
+
+
+@dataclass(frozen=True)
+class ForgetMe(CustomId):
+    """The confirmation of /forget-me. It carries nothing: it always acts on whoever clicks."""
+
+    kind: ClassVar[str] = "fg"
+    pattern: ClassVar[str] = _pattern("fg", "(?P<confirm>y)")
+
+    def parts(self) -> tuple[str, ...]:
+        return ("y",)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> ForgetMe:
+        return cls()
+
+
 KINDS: tuple[type[CustomId], ...] = (
     PageStep,
     MarkDone,
@@ -288,6 +414,13 @@ KINDS: tuple[type[CustomId], ...] = (
     AskNumber,
     NumberAnswer,
     RateAnswer,
+    FeedbackForm,
+    ReportQuestion,
+    ReportReason,
+    ReportForm,
+    TellWhy,
+    FeedbackPageKey,
+    ForgetMe,
 )
 _COMPILED = {cls.kind: (cls, re.compile(cls.pattern)) for cls in KINDS}
 

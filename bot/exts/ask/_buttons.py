@@ -18,12 +18,14 @@ from bot.exts._components import Click
 from bot.exts._interactions import Actor, app_of, ensure_learner, send, within_deadline
 from bot.services.tutor import asker_of
 from bot.ui import custom_ids as ids
+from bot.ui import views
 from bot.ui.embeds import notice
 
 NOT_YOUR_ANSWER = (
     "Only the person who asked can rate this answer; thanks for reading along! "
     "Ask your own question with /ask."
 )
+TELL_WHY_LABEL = "\U0001f4ac Tell us why"
 THANKS = {
     1: "\U0001f44d Thanks! Glad it helped. (You can change your rating at any time.)",
     -1: "\U0001f44e Thanks for telling us; it helps improve the tutor. "
@@ -61,7 +63,12 @@ class RateAnswerButton(
 
         rated = await within_deadline(interaction, work(), ephemeral=True)
         reply = THANKS[key.rating] if rated else NOT_YOUR_ANSWER
-        await send(interaction, content=notice(reply), ephemeral=True)
+        # After a 👎, a button that opens the comment modal (a modal must be a click's first
+        # response, so it takes a second click: the feedback extension handles it).
+        why = None
+        if rated and key.rating == -1:
+            why = views.StaticView(views.button(TELL_WHY_LABEL, ids.TellWhy(key.ask_log_id)))
+        await send(interaction, content=notice(reply), view=why, ephemeral=True)
 
 
 BUTTONS = (RateAnswerButton,)

@@ -153,7 +153,17 @@ def after_answer(result: AnswerResult, learner_id: int) -> views.StaticView:
                 row=1,
             )
         )
+    # Every question can be reported once its verdict and explanation are on screen.
+    items.append(
+        views.button(
+            REPORT_LABEL, ids.ReportQuestion(result.score.attempt_id, result.question.id), row=1
+        )
+    )
     return views.StaticView(*items)
+
+
+#: The label of the button that reports the question just answered.
+REPORT_LABEL = "\u2691 Report this question"
 
 
 def number_modal(key: ids.NumberAnswer, question: Question) -> discord.ui.Modal:

@@ -1,0 +1,95 @@
+"""The buttons of feedback: report a question, pick a reason, tell us why, confirm forget-me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.errors import NotFoundError
+from bot.exts._components import Click
+from bot.exts._interactions import Actor, app_of, edit, send, within_deadline
+from bot.exts.feedback import _render as render
+from bot.exts.feedback._cog import owned_answer_log
+from bot.services.privacy import forget_learner
+from bot.ui import custom_ids as ids
+from bot.ui.embeds import notice
+
+
+class ReportQuestionButton(
+    Click[ids.ReportQuestion],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=ids.ReportQuestion.pattern,
+):
+    """"Report this question": asks privately why (each reason opens the comment modal)."""
+
+    key_type = ids.ReportQuestion
+
+    async def clicked(self, interaction: discord.Interaction[Any], key: ids.ReportQuestion) -> None:
+        question = app_of(interaction).course.questions.get(key.question_id)
+        if question is None:
+            raise NotFoundError("That question was removed from the course: nothing to report.")
+        await send(
+            interaction,
+            content=notice(f"What is wrong with **{question.id}**? Pick a reason:"),
+            view=render.reason_picker(key),
+            ephemeral=True,
+        )
+
+
+class ReportReasonButton(
+    Click[ids.ReportReason],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=ids.ReportReason.pattern,
+):
+    """A reason of a report: opens the comment modal (a modal must be the click's first reply)."""
+
+    key_type = ids.ReportReason
+
+    async def clicked(self, interaction: discord.Interaction[Any], key: ids.ReportReason) -> None:
+        question = app_of(interaction).course.questions.get(key.question_id)
+        if question is None:
+            raise NotFoundError("That question was removed from the course: nothing to report.")
+        form = ids.ReportForm(key.attempt_id, key.question_id, key.reason)
+        await interaction.response.send_modal(render.report_modal(form, question))
+
+
+class TellWhyButton(
+    Click[ids.TellWhy],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=ids.TellWhy.pattern,
+):
+    """"Tell us why" after a 👎: the asker (checked in the database) gets the comment modal."""
+
+    key_type = ids.TellWhy
+
+    async def clicked(self, interaction: discord.Interaction[Any], key: ids.TellWhy) -> None:
+        await owned_answer_log(interaction, key.ask_log_id)
+        form = ids.TellWhy(key.ask_log_id, form=True)
+        await interaction.response.send_modal(
+            render.comment_modal(form, "Why did this answer miss?", "What was wrong or missing?")
+        )
+
+
+class ForgetMeButton(
+    Click[ids.ForgetMe],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=ids.ForgetMe.pattern,
+):
+    """The confirmation of /forget-me: forgets whoever clicks, never an id from the button."""
+
+    key_type = ids.ForgetMe
+
+    async def clicked(self, interaction: discord.Interaction[Any], key: ids.ForgetMe) -> None:
+        app = app_of(interaction)
+        actor = Actor.of(interaction)
+
+        async def work() -> str:
+            async with app.db.sessions.begin() as session:
+                return (await forget_learner(session, actor.user_id)).summary()
+
+        summary = await within_deadline(interaction, work(), update=True)
+        await edit(interaction, content=notice(summary), view=None)
+
+
+BUTTONS = (ReportQuestionButton, ReportReasonButton, TellWhyButton, ForgetMeButton)
