@@ -53,6 +53,7 @@ LEARNER_COLUMNS: dict[tuple[str, str], Policy] = {
     ("feedback", "learner_id"): Policy.MOVE,
     ("feedback", "resolved_by"): Policy.NULL,
     ("guild_member", "learner_id"): Policy.DELETE,
+    ("lesson_post", "learner_id"): Policy.DELETE,  # which lesson message is whose
     # Daily quizzes (migration 0004): answers are statistics; a moderator's schedules stay with
     # the guild, only the link to who made them goes (failure notices then go to the channel).
     ("daily_answer", "learner_id"): Policy.MOVE,
