@@ -295,7 +295,8 @@ class _MultiRow:
     def __init__(self, dialect: Any) -> None:
         self.dialect = dialect
         self.numbered = dialect.paramstyle == "numeric_dollar"
-        self._time = UTCDateTime().bind_processor(dialect)
+        # dialect_impl: the whole chain (aware → naive UTC → SQLite's text format).
+        self._time = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
         self._bool = Boolean().bind_processor(dialect)
 
     def timestamp(self, moment: datetime) -> Any:
@@ -311,6 +312,12 @@ class _MultiRow:
         rows: list[tuple[Any, ...]], suffix: str,
     ) -> list[Any]:
         out: list[Any] = []
+        if self.numbered:
+            # PostgreSQL: one array per column through unnest(): the statement text (and
+            # asyncpg's prepared statement) is the same for any number of rows.
+            text = _unnest_text(table, columns, suffix)
+            result = await conn.exec_driver_sql(text, tuple(list(col) for col in zip(*rows, strict=True)))
+            return list(result.all()) if "RETURNING" in suffix else out
         for first in range(0, len(rows), MAX_BATCH):
             chunk = rows[first:first + MAX_BATCH]
             text = _insert_text(self.numbered, table, columns, len(chunk), suffix)
@@ -319,6 +326,22 @@ class _MultiRow:
             if "RETURNING" in suffix:
                 out.extend(result.all())
         return out
+
+
+@lru_cache(maxsize=32)
+def _unnest_text(table: str, columns: tuple[str, ...], suffix: str) -> str:
+    from sqlalchemy.dialects import postgresql
+
+    from bot.db.base import Base
+
+    dialect = postgresql.dialect()
+    target = Base.metadata.tables[table]
+    arrays = ", ".join(
+        f"${i + 1}::{target.c[name].type.compile(dialect=dialect)}[]"
+        for i, name in enumerate(columns)
+    )
+    return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+            f"{suffix}").strip()
 
 
 @lru_cache(maxsize=256)

@@ -120,6 +120,11 @@ async def test_a_burst_of_answers_is_recorded_once_each_and_counts_for_points(
     assert again.already_answered and again.correct and again.choice_id == right
     async with app.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DailyAnswer)) == 200
+        # Times are stored as SQLAlchemy stores them, so SQL comparisons hold (on SQLite, text).
+        at = NOW + timedelta(minutes=1)
+        assert await session.scalar(
+            select(func.count()).select_from(DailyAnswer).where(DailyAnswer.answered_at >= at)
+        ) == 200
         assert await session.scalar(
             select(func.count()).select_from(QuizAnswer).where(QuizAnswer.daily_post_id == post_id)
         ) == 200
