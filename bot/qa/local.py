@@ -28,18 +28,25 @@ from bot.qa.retrieval import (
 )
 
 #: A question is answered when its best passage reaches this cosine similarity...
-SUPPORT_MIN_COSINE = 0.37
+SUPPORT_MIN_COSINE = 0.43
 #: ... or reaches SUPPORT_LEXICAL_MIN_COSINE with a BM25 score of at least SUPPORT_MIN_BM25
 #: (the words of the question really occur in it).
-SUPPORT_LEXICAL_MIN_COSINE = 0.28
+SUPPORT_LEXICAL_MIN_COSINE = 0.33
 SUPPORT_MIN_BM25 = 3.3
 #: ... or holds one of the question's rare course terms (an acronym such as RLHF that the
 #: embedding barely knows, see Retriever.course_terms) and is at least not opposite in meaning.
 #: (A bare "whats rlhf" can score near 0 against the very passage that defines RLHF.)
 SUPPORT_TERM_MIN_COSINE = 0.0
-#: Sentences are quoted from this many of the best passages.
-PASSAGES_QUOTED = 1
-MAX_SENTENCES = 3
+#: ... or one of the course's own questions in a learner's voice (a guide) is this close to it.
+SUPPORT_MIN_GUIDE = 0.62
+#: Sentences are quoted from the best passage, and from the next one when it is about as
+#: close to the question (its cosine at most this much lower): they agree on the topic.
+PASSAGES_QUOTED = 2
+SECOND_PASSAGE_COSINE_SLACK = 0.03
+#: An answer holds at most this many characters of quoted text (about five sentences); a
+#: list introduced by a lead-in comes whole when it fits.
+MAX_CHARS = 600
+MAX_SENTENCES = 8
 #: A sentence's score: its cosine similarity with the question, plus these bonuses.
 LEXICAL_WEIGHT = 0.15  # x the share of the question's words that the sentence contains
 EMPHASIS_WEIGHT = 0.15  # the author set a term in it in bold: it states a key point
@@ -118,6 +125,7 @@ def is_supported(hits: list[Hit]) -> bool:
     bm25 = max(h.bm25 for h in hits)
     return (
         cosine >= SUPPORT_MIN_COSINE
+        or hits[0].guide >= SUPPORT_MIN_GUIDE
         or (cosine >= SUPPORT_LEXICAL_MIN_COSINE and bm25 >= SUPPORT_MIN_BM25)
         or any(h.terms and h.cosine >= SUPPORT_TERM_MIN_COSINE for h in hits)
     )
@@ -134,12 +142,17 @@ def answer_locally(question: str, hits: list[Hit]) -> LocalAnswer:
         return _decline(hits, _SMALL_TALK)
     if is_injection(text):
         return _decline(hits, _INJECTION)
-    if not is_supported(hits):
+    if not is_supported(hits) or (hits and hits[0].absent):
         return _decline(hits, _NOT_COVERED)
-    chosen = _choose_sentences(text, _quoted_hits(text, hits))
-    if not chosen:
+    quoted = _quoted_hits(text, hits)
+    explanation = quoted[0].explanation if quoted[0] is hits[0] else ""
+    if len(explanation) > MAX_CHARS:
+        explanation = ""
+    budget = MAX_CHARS - len(explanation)
+    chosen = _choose_sentences(text, quoted, budget) if budget > 0 else []
+    if not chosen and not explanation:
         return _decline(hits, _NOT_COVERED)
-    return _compose(chosen)
+    return _compose(chosen, explanation, quoted[0].passage)
 
 
 # Each decline: what to say, then how to name the nearest lessons.
@@ -170,7 +183,10 @@ def _quoted_hits(question: str, hits: list[Hit]) -> list[Hit]:
     number that they do not hold and a close runner-up does ("who invented X": the passage
     that says who, not the one that best describes X)."""
     wanted = answer_types(question) - {"term"}
-    best = hits[:PASSAGES_QUOTED]
+    best = [
+        hit for rank, hit in enumerate(hits[:PASSAGES_QUOTED])
+        if rank == 0 or hit.cosine >= hits[0].cosine - SECOND_PASSAGE_COSINE_SLACK
+    ]
     asked = content_words(question)
     if not wanted or any(_holds(hit, wanted, asked) for hit in best):
         return best
@@ -210,7 +226,7 @@ _ANAPHORA = frozenset(
 )
 
 
-def _choose_sentences(question: str, hits: list[Hit]) -> list[_Quote]:
+def _choose_sentences(question: str, hits: list[Hit], budget: int = MAX_CHARS) -> list[_Quote]:
     candidates = [
         _Quote(hit.passage, rank, position, sentence)
         for rank, hit in enumerate(hits)
@@ -239,12 +255,18 @@ def _choose_sentences(question: str, hits: list[Hit]) -> list[_Quote]:
         )
     eligible = [i for i, c in enumerate(candidates) if len(c.sentence.text.split()) >= MIN_WORDS]
     chosen: set[int] = set()
+
+    def size(group: set[int]) -> int:
+        return sum(len(candidates[j].sentence.text) + 1 for j in group)
+
     for i in sorted(eligible, key=lambda i: -scores[i]):
         if len(chosen) >= MAX_SENTENCES:
             break
-        group = _with_context(candidates, i)
-        if len(chosen | group) <= MAX_SENTENCES:
+        group = _with_context(candidates, i, budget)
+        if group and (not chosen or size(chosen | group) <= budget):
             chosen |= group
+        if size(chosen) >= budget:
+            break
     return [candidates[i] for i in sorted(chosen, key=lambda i: (candidates[i].rank, i))]
 
 
@@ -298,11 +320,12 @@ def sentence_types(sentence: str) -> frozenset[str]:
     return frozenset(kind for kind, pattern in _HOLDS.items() if pattern.search(sentence))
 
 
-def _with_context(candidates: list[_Quote], i: int) -> set[int]:
+def _with_context(candidates: list[_Quote], i: int, budget: int = MAX_CHARS) -> set[int]:
     """Sentence ``i`` with what it needs to be understood when quoted.
 
-    A lead-in ("They are:") brings the next sentence (the first item it introduces); a sentence
-    opening with "It", "This", "They"... brings the sentence before it in the same paragraph.
+    A lead-in ("They are:") brings the list it introduces (as many items as fit in
+    ``budget``, at least one); a list item brings its lead-in; a sentence opening with "It",
+    "This", "They"... brings the sentence before it in the same paragraph.
     """
     group = {i}
     quote = candidates[i]
@@ -318,19 +341,42 @@ def _with_context(candidates: list[_Quote], i: int) -> set[int]:
     )
     if first_word in _ANAPHORA and before and before.sentence.block == quote.sentence.block:
         group.add(i - 1)
+    if quote.sentence.item:  # an item quoted alone lacks what its list is about
+        j = i - 1
+        while (q := neighbour(j)) is not None and q.sentence.item:
+            j -= 1
+        q = neighbour(j)
+        if q is not None and q.sentence.lead_in:
+            group.add(j)
+            quote, i = q, j  # and bring the list, as for a lead-in
     if quote.sentence.lead_in:
         if neighbour(i + 1) is None:
             return set()  # a lead-in with nothing after it is not worth quoting
-        group.add(i + 1)
+        used = sum(len(candidates[k].sentence.text) + 1 for k in group)
+        j = i + 1
+        while (q := neighbour(j)) is not None and q.sentence.item:
+            if j > i + 1 and used + len(q.sentence.text) + 1 > budget:
+                break
+            group.add(j)
+            used += len(q.sentence.text) + 1
+            j += 1
+        if j == i + 1:
+            group.add(i + 1)
     return group
 
 
-def _compose(quotes: list[_Quote]) -> LocalAnswer:
-    # Passage by passage (best first) and, inside one, in the course's own order; list items
+def _compose(
+    quotes: list[_Quote], explanation: str = "", explained: Passage | None = None
+) -> LocalAnswer:
+    # A quiz explanation that matched the question comes first, citing its passage; then
+    # passage by passage (best first) and, inside one, in the course's own order; list items
     # stay list items and sentences of one paragraph stay one paragraph.
     citations: list[Passage] = []
     groups: list[list[str]] = []
     previous: _Quote | None = None
+    if explanation and explained is not None:
+        citations.append(explained)
+        groups.append([explanation])
     for quote in quotes:
         if quote.passage not in citations:
             citations.append(quote.passage)

@@ -38,7 +38,7 @@ from bot.qa.embedder import MODEL_SHA256, Embedder
 log = logging.getLogger(__name__)
 
 #: Bump when the way passages, sentences or embedded texts are made changes.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 #: Passages longer than this many word-piece tokens (title included) are split, so that the
 #: model (which reads at most 256) sees all of a passage and each vector stays focused.
 MAX_PASSAGE_TOKENS = 200
@@ -58,6 +58,15 @@ RRF_TERM_WEIGHT = 1.0
 #: even rare or bold ones, are left to the embedding, which understands them.)
 RARE_TERM_SHARE = 0.1
 RARE_TERM_MIN_PASSAGES = 2
+
+#: A fourth ranking fused in: the course's own questions in a learner's voice (the snippets'
+#: ``phrasings`` and the quiz questions' stems and explanations, see :class:`Guide`), each
+#: pointing at the snippet it is about. Only guides at least this close to the question count,
+#: so a weak match never overrides a good passage.
+GUIDE_MIN_COSINE = 0.65
+RRF_GUIDE_WEIGHT = 0.5
+#: A quiz explanation matched at least this closely is handed to the answerer to quote.
+EXPLANATION_MIN_COSINE = 0.62
 
 CACHE_PREFIX = "ask-index-"
 
@@ -92,6 +101,59 @@ class Hit:
     bm25: float  # raw BM25 score (0 when no query term occurs in the passage)
     #: The question's rare course terms (stemmed) that this passage holds: the course covers them.
     terms: tuple[str, ...] = ()
+    #: Cosine of the question with the closest guide (phrasing or quiz question) of this passage.
+    guide: float = 0.0
+    #: A quiz explanation of this passage matched closely enough to quote ("" if none).
+    explanation: str = ""
+    #: The question's acronyms and technical terms that the course never names (the same for
+    #: every hit of a query): a strong sign that the question is about something else.
+    absent: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A text in a learner's voice that says what a snippet answers: one of the snippet's
+    ``phrasings``, or the stem or the explanation of a quiz question about it.
+
+    Guides are matched, never quoted, except a quiz explanation (``explanation``), which the
+    course author wrote as a true statement. Stems are never quoted: a true/false stem may be
+    false on purpose.
+    """
+
+    snippet_id: str
+    text: str  # what is matched against the question
+    explanation: str = ""  # the quotable explanation of the quiz question ("" for phrasings)
+
+
+# An explanation that leans on the choices ("the other options...") says nothing on its own.
+_LEANS_ON_CHOICES_RE = re.compile(
+    r"\b(?:options?|choices?|distractors?)\b|\b(?:true|false)\b|\bthe statement\b"
+    r"|\b(?:this|that|the) (?:answer|question)\b",
+    re.IGNORECASE,
+)
+
+
+def quotable_explanation(explanation: str) -> str:
+    """``explanation`` as plain text if it reads on its own, else ""."""
+    text = strip_inline(explanation)
+    if not text or _LEANS_ON_CHOICES_RE.search(text):
+        return ""
+    return text
+
+
+def build_guides(course: Course) -> list[Guide]:
+    """Every guide of the course, in course order."""
+    guides: list[Guide] = []
+    for lesson in course.lessons:
+        for snippet in lesson.snippets:
+            guides.extend(Guide(snippet.id, p) for p in snippet.phrasings if p.strip())
+        for question in lesson.questions:
+            explanation = quotable_explanation(question.explanation)
+            guides.append(Guide(question.snippet_id, strip_inline(question.prompt), explanation))
+            if question.explanation.strip():
+                guides.append(Guide(question.snippet_id, strip_inline(question.explanation),
+                                    explanation))
+    return guides
 
 
 # --- Markdown to text ------------------------------------------------------------------------
@@ -289,8 +351,13 @@ _FILLER = frozenset(
 )
 
 
+# The plural of an acronym ("LLMs", "GPUs") is the acronym: the stemmer leaves "llms" alone.
+_ACRONYM_PLURAL_RE = re.compile(r"\b([A-Z][A-Z0-9]+)['’]?s\b")
+
+
 def content_words(text: str) -> frozenset[str]:
     """The stemmed words of ``text`` that carry meaning (for comparing a question with a text)."""
+    text = _ACRONYM_PLURAL_RE.sub(r"\1", text)
     words = [w for w in _WORD_RE.findall(text.lower()) if w not in _FILLER and len(w) > 1]
     with _STEMMER_LOCK:
         return frozenset(_STEMMER.stemWords(words))
@@ -314,6 +381,36 @@ _SPELT_AS_TERM_RE = re.compile(
     r"\b(?=[\w-]*[A-Z][\w-]*[A-Z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b"
     r"|\b(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b"
 )
+
+_TERM_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
+# A version or size after a name: GPT-4o, Llama3, LAION-5B, Claude 3.5 (the name is the term).
+_VERSION_RE = re.compile(r"[-.]?v?\d+(?:\.\d+)*[a-z]{0,2}$", re.IGNORECASE)
+#: Terms this short ("AI", "3D", "L1") say too little to decline on.
+MIN_TERM_CHARS = 3
+
+
+def _looks_like_term(token: str) -> bool:
+    """Spelt like an acronym or a technical name: two capitals (RAG, XGBoost), letters with
+    digits (word2vec) or a compound with a one-letter part (k-means, q-learning); not an
+    everyday compound ("count-the-phrases")."""
+    letters = sum(c.isalpha() for c in token)
+    if len(token) < MIN_TERM_CHARS or letters < 2:
+        return False
+    capitals = sum(c.isupper() for c in token)
+    has_digit = any(c.isdigit() for c in token)
+    one_letter_part = "-" in token and any(len(p) == 1 for p in token.split("-"))
+    return capitals >= 2 or has_digit or one_letter_part
+
+
+def _term_forms(token: str) -> frozenset[str]:
+    """The ways a term may appear in the course: as written, without its version, without
+    hyphens, and stemmed (lower case)."""
+    word = token.lower().strip(".-")
+    bare = _VERSION_RE.sub("", word) or word
+    forms = {word, bare, word.replace("-", ""), bare.replace("-", "")}
+    forms |= set(_stems([f for f in forms if f]))
+    return frozenset(f for f in forms if len(f) >= 2)
+
 
 # "What is X", "what's X", "define X", "explain X", "what does X mean / stand for".
 _DEFINITION_RE = re.compile(
@@ -434,13 +531,27 @@ def _passages_of(lesson: Lesson, snippet: Snippet, embedder: Embedder) -> list[P
     for paragraph in paragraphs:
         candidate = f"{parts[-1]}\n\n{paragraph}" if parts else paragraph
         probe = make(snippet.id, candidate)
-        if parts and embedder.count_tokens(_embedding_text(probe)) <= MAX_PASSAGE_TOKENS:
+        # A lead-in ("Four habits:") stays with what it introduces, and a list stays whole.
+        joined = bool(parts) and (
+            _ends_with_lead_in(parts[-1]) or (_is_list(parts[-1]) and _is_list(paragraph))
+        )
+        if joined or (
+            parts and embedder.count_tokens(_embedding_text(probe)) <= MAX_PASSAGE_TOKENS
+        ):
             parts[-1] = candidate
         else:
             parts.append(paragraph)
     if len(parts) == 1:
         return [whole]
     return [make(f"{snippet.id}#{i}", text) for i, text in enumerate(parts, start=1)]
+
+
+def _ends_with_lead_in(markdown: str) -> bool:
+    return markdown.rstrip().rstrip("*_").endswith(":")
+
+
+def _is_list(markdown: str) -> bool:
+    return all(_LIST_RE.match(line) for line in markdown.splitlines() if line.strip())
 
 
 def _paragraphs(markdown: str) -> list[str]:
@@ -531,8 +642,11 @@ class Retriever:
         embedder: Embedder,
         *,
         from_cache: bool,
+        guides: Sequence[Guide] = (),
+        guide_vectors: np.ndarray | None = None,
     ) -> None:
         self.passages = passages
+        self.guides = list(guides)
         self.embedder = embedder
         #: Whether the vectors came from the disk cache (False: they were just computed).
         self.from_cache = from_cache
@@ -541,6 +655,12 @@ class Retriever:
         self._sentence_vectors = sentence_vectors
         self._sentence_passage = sentence_passage
         self._lexical = _Lexical([_bm25_text(p) for p in passages])
+        self._guide_vectors = (
+            guide_vectors if guide_vectors is not None
+            else np.zeros((0, passage_vectors.shape[1] if passage_vectors.ndim == 2 else 1),
+                          dtype=np.float32)
+        )
+        self._guide_passage = self._place_guides()
         self._index_terms()
         # The answerer embeds candidate sentences of the top passages: hand it the cached ones.
         embedder.remember(sentences, sentence_vectors)
@@ -568,23 +688,48 @@ class Retriever:
                 sentences.append(sentence.text)
                 owners.append(index)
         texts = [_embedding_text(p) for p in passages]
-        key = _cache_key(texts, sentences)
+        guides = build_guides(course)
+        guide_texts = [g.text for g in guides]
+        key = _cache_key(texts, sentences, guide_texts)
         path = Path(cache_dir) / f"{CACHE_PREFIX}{key[:32]}.npz"
-        vectors = _read_cache(path, key, len(texts) + len(sentences))
+        rows = len(texts) + len(sentences) + len(guide_texts)
+        vectors = _read_cache(path, key, rows)
         from_cache = vectors is not None
         if vectors is None:
-            log.info("Embedding %d passages and %d sentences", len(texts), len(sentences))
-            vectors = embedder.embed(texts + sentences, progress=progress)
+            log.info(
+                "Embedding %d passages, %d sentences and %d guides",
+                len(texts), len(sentences), len(guide_texts),
+            )
+            vectors = embedder.embed(texts + sentences + guide_texts, progress=progress)
             _write_cache(path, key, vectors)
+        ends = len(texts), len(texts) + len(sentences)
         return cls(
             passages,
-            vectors[: len(texts)],
+            vectors[: ends[0]],
             sentences,
-            vectors[len(texts) :],
+            vectors[ends[0] : ends[1]],
             np.asarray(owners, dtype=np.int64),
             embedder,
             from_cache=from_cache,
+            guides=guides,
+            guide_vectors=vectors[ends[1] :],
         )
+
+    def _place_guides(self) -> np.ndarray:
+        """For each guide, the passage it points at: the part of its snippet closest to it
+        (-1 when the snippet has no passage, e.g. a question about a removed snippet)."""
+        parts: dict[str, list[int]] = {}
+        for index, passage in enumerate(self.passages):
+            parts.setdefault(passage.snippet_id, []).append(index)
+        placed = np.full(len(self.guides), -1, dtype=np.int64)
+        for g, guide in enumerate(self.guides):
+            found = parts.get(guide.snippet_id, [])
+            if len(found) == 1:
+                placed[g] = found[0]
+            elif found:
+                scores = self._passage_vectors[found] @ self._guide_vectors[g]
+                placed[g] = found[int(np.argmax(scores))]
+        return placed
 
     def _index_terms(self) -> None:
         """Which passages hold each word, and which words the course writes as terms."""
@@ -603,6 +748,23 @@ class Retriever:
             self._openings.append((passage.title, *(s.text for s in sentences[:2])))
         self._frequency = frequency
         self._spelt_as_terms = frozenset(spelt_as_terms)
+        texts = [_bm25_text(p) for p in self.passages] + [g.text for g in self.guides]
+        self._vocabulary = frozenset(
+            form
+            for text in texts
+            for variant in (text, _ACRONYM_PLURAL_RE.sub(r"\1", text))
+            for token in _TERM_TOKEN_RE.findall(variant)
+            for form in _term_forms(token)
+        )
+
+    def absent_terms(self, query: str) -> tuple[str, ...]:
+        """The acronyms and technical terms of ``query`` (RAG, XGBoost, word2vec, k-means) that
+        the course never names, after normalising plurals, version numbers and hyphens."""
+        found = []
+        for token in _TERM_TOKEN_RE.findall(_ACRONYM_PLURAL_RE.sub(r"\1", query)):
+            if _looks_like_term(token) and not _term_forms(token) & self._vocabulary:
+                found.append(token)
+        return tuple(found)
 
     def course_terms(self, query: str) -> dict[str, float]:
         """The rare course terms of ``query`` with their IDF: words that only a few passages
@@ -644,6 +806,8 @@ class Retriever:
             return []
         cosine, bm25 = self._scores(query)
         rare = self.course_terms(query)
+        guide, explanation = self._guides(query)
+        absent = self.absent_terms(query)
         if mode == "bm25":
             score = bm25.astype(np.float64)
         elif mode == "dense":
@@ -652,6 +816,8 @@ class Retriever:
             score = self.fuse(self._dense(cosine, query), bm25)
             terms = self._term_scores(query, rare)
             score += RRF_TERM_WEIGHT / (RRF_K + _rrf_ranks(terms, positive_only=True))
+            gated = np.where(guide >= GUIDE_MIN_COSINE, guide, 0.0)
+            score += RRF_GUIDE_WEIGHT / (RRF_K + _rrf_ranks(gated, positive_only=True))
         # Ties (e.g. BM25 zero everywhere) fall back to the cosine.
         order = np.lexsort((-cosine, -score))[:k]
         return [
@@ -661,9 +827,30 @@ class Retriever:
                 float(cosine[i]),
                 float(bm25[i]),
                 tuple(sorted(t for t in rare if t in self._passage_terms[i])),
+                float(guide[i]),
+                explanation.get(int(i), ""),
+                absent,
             )
             for i in order
         ]
+
+    def _guides(self, query: str) -> tuple[np.ndarray, dict[int, str]]:
+        """Per passage, the cosine of ``query`` with its closest guide; and for passages whose
+        best quotable quiz explanation matches closely enough, that explanation."""
+        best = np.zeros(len(self.passages), dtype=np.float64)
+        if not self.guides:
+            return best, {}
+        similarity = self._guide_vectors @ self.embedder.embed_query(query)
+        placed = self._guide_passage >= 0
+        np.maximum.at(best, self._guide_passage[placed], similarity[placed])
+        explanation: dict[int, tuple[float, str]] = {}
+        for g in np.flatnonzero(similarity >= EXPLANATION_MIN_COSINE):
+            guide, passage = self.guides[g], int(self._guide_passage[g])
+            if guide.explanation and passage >= 0 and (
+                passage not in explanation or explanation[passage][0] < similarity[g]
+            ):
+                explanation[passage] = (float(similarity[g]), guide.explanation)
+        return best, {p: text for p, (_, text) in explanation.items()}
 
     def _scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         vector = self.embedder.embed_query(query)
@@ -690,13 +877,16 @@ class Retriever:
 # --- the cache ---------------------------------------------------------------------------------
 
 
-def _cache_key(passage_texts: Sequence[str], sentences: Sequence[str]) -> str:
+def _cache_key(
+    passage_texts: Sequence[str], sentences: Sequence[str], guides: Sequence[str] = ()
+) -> str:
     payload = json.dumps(
         {
             "format": INDEX_FORMAT,
             "model": MODEL_SHA256,
             "passages": list(passage_texts),
             "sentences": list(sentences),
+            "guides": list(guides),
         },
         ensure_ascii=False,
     )

@@ -57,7 +57,9 @@ def test_quick_mode_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for section in ("hit@1", "fused", "bm25", "dense", "key fact", "latency", "cold start"):
+    for section in ("hit@1", "fused", "bm25", "dense", "key fact held", "wrongly declined",
+                    "lesson cited first", "mean answer length", "latency", "end to end",
+                    "cold start"):
         assert section in out, out
     assert "2 in the course" in out and "1 outside" in out
     assert "targets:" in out
