@@ -132,6 +132,19 @@ class DailySettings(_Section):
     max_schedules_per_guild: int = Field(default=25, ge=1, le=500)
 
 
+class MaintainersSettings(_Section):
+    """Course maintainers: the weekly digest and how long /ask questions are kept."""
+
+    digest_weekday: int = Field(
+        default=0, ge=0, le=6,
+        description="Day of the weekly digest in the guild's time zone (0 Monday ... 6 Sunday).",
+    )
+    digest_hour: int = Field(default=9, ge=0, le=23, description="Hour of the weekly digest.")
+    ask_log_retention_days: int = Field(
+        default=180, ge=0, description="Delete /ask questions older than this (0: keep forever).",
+    )
+
+
 class ConsoleSettings(_Section):
     """The local console's learner identity."""
 
@@ -165,6 +178,7 @@ class Settings(_Section):
     lifecycle: LifecycleSettings = LifecycleSettings()
     jobs: JobsSettings = JobsSettings()
     daily: DailySettings = DailySettings()
+    maintainers: MaintainersSettings = MaintainersSettings()
     log: LogSettings = LogSettings()
     default_timezone: str = "UTC"
 

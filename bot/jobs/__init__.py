@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.jobs.daily import DailyQuizJobs
 from bot.jobs.leader import leadership_for
+from bot.jobs.maintainers import DigestPoster, MaintainerJobs
 from bot.jobs.ports import Publisher
 from bot.jobs.runner import JobRunner
 
@@ -22,8 +23,13 @@ if TYPE_CHECKING:
     from bot.app import AppContext
 
 
-def build_job_runner(app: AppContext, publisher: Publisher) -> JobRunner:
-    """The job runner with the daily-quiz jobs, leadership chosen for the app's database."""
+def build_job_runner(
+    app: AppContext, publisher: Publisher, digest_poster: DigestPoster | None = None
+) -> JobRunner:
+    """The job runner with the daily-quiz jobs, leadership chosen for the app's database.
+
+    With a ``digest_poster`` it also runs the maintainers' weekly digest and /ask log pruning.
+    """
     jobs = app.settings.jobs
     runner = JobRunner(
         leadership_for(app.settings.database_url),
@@ -42,7 +48,21 @@ def build_job_runner(app: AppContext, publisher: Publisher) -> JobRunner:
             send_per_second=jobs.send_per_second,
         )
     )
+    if digest_poster is not None:
+        from bot.services.maintain import MaintainService
+
+        maintainers = app.settings.maintainers
+        runner.add_feature(
+            MaintainerJobs(
+                app.db,
+                MaintainService(app.course),
+                digest_poster,
+                weekday=maintainers.digest_weekday,
+                hour=maintainers.digest_hour,
+                retention_days=maintainers.ask_log_retention_days,
+            )
+        )
     return runner
 
 
-__all__ = ["JobRunner", "Publisher", "build_job_runner"]
+__all__ = ["DigestPoster", "JobRunner", "Publisher", "build_job_runner"]
