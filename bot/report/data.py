@@ -96,6 +96,7 @@ class ReportData:
     guild_id: int | None
     lessons: list[LessonRow]
     items: list[ItemStat]
+    daily_items: list[ItemStat]
     feedback: list[FeedbackRow]
     reported: list[ReportedQuestion]
     unanswered: list[AskGroup]
@@ -108,7 +109,9 @@ class ReportData:
     @property
     def empty(self) -> bool:
         """Nothing happened yet (or nothing in the filter)."""
-        return not (self.items or self.feedback or self.ask_questions or self.learners)
+        return not (
+            self.items or self.daily_items or self.feedback or self.ask_questions or self.learners
+        )
 
     @property
     def flagged(self) -> list[ItemStat]:
@@ -168,6 +171,10 @@ async def gather(
     )
     kwargs = {} if min_answers is None else {"min_answers": min_answers}
     items = analyse(course, answers, **kwargs)
+    daily_answers = await first_answers(
+        session, guild_id=guild_id, since=since, include_all=include_all_answers, source="daily"
+    )
+    daily_items = analyse(course, daily_answers, **kwargs)
 
     lessons = await _lessons(session, course, since=since, guild_id=guild_id, answers=answers)
     feedback_rows = await _feedback(session, since=since, guild_id=guild_id)
@@ -224,6 +231,7 @@ async def gather(
         guild_id=guild_id,
         lessons=lessons,
         items=items,
+        daily_items=daily_items,
         feedback=feedback_rows,
         reported=reported,
         unanswered=unanswered,

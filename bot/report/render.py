@@ -369,6 +369,20 @@ def render_html(data: ReportData, charts: dict[str, bytes]) -> str:
         _table("choices-table", ["question", "choice", "picked", "share", "point-biserial",
                                  "text"], choice_rows, "No choices picked yet.")
     )
+    parts.append("<h3>Daily quiz posts</h3><p>Answers to public daily posts, analysed apart: "
+                 "members can see others discuss the answer before they click.</p>")
+    parts.append(
+        _table(
+            "daily-items-table",
+            ["question", "lesson", "learners", "facility", "discrimination", "flags", "prompt"],
+            [
+                (i.question_id, i.lesson_id, i.learners, i.facility, i.discrimination,
+                 " ".join(i.flag_codes), i.prompt)
+                for i in data.daily_items
+            ],
+            "No daily quiz answers yet.",
+        )
+    )
     missed = sorted(
         (i for i in data.items if i.facility is not None), key=lambda i: (i.facility, i.question_id)
     )[:10]
@@ -475,6 +489,7 @@ def write_report(
         tick(name)
 
     _write_csv(out / "items.csv", ITEM_COLUMNS, (item_row(i) for i in data.items))
+    _write_csv(out / "daily_items.csv", ITEM_COLUMNS, (item_row(i) for i in data.daily_items))
     (out / "items.json").write_text(
         json.dumps([item_json(i) for i in data.items], indent=2), encoding="utf-8"
     )
@@ -485,7 +500,7 @@ def write_report(
     (out / "feedback.json").write_text(json.dumps(feedback, indent=2, ensure_ascii=False),
                                        encoding="utf-8")
     _write_csv(out / "lessons.csv", LESSON_COLUMNS, (asdict(r) for r in data.lessons))
-    written += [out / n for n in ("items.csv", "items.json", "feedback.csv", "feedback.json",
+    written += [out / n for n in ("items.csv", "daily_items.csv", "items.json", "feedback.csv", "feedback.json",
                                   "lessons.csv")]
     tick("tables")
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -254,19 +255,27 @@ async def first_answers(
     guild_id: int | None = None,
     since: datetime | None = None,
     include_all: bool = False,
+    source: Literal["practice", "daily"] = "practice",
 ) -> list[AnswerRecord]:
     """Each learner's first answer to each question from the quiz answer table.
 
-    ``include_all`` keeps every answer instead (a learner retaking a quiz then counts again);
-    ``guild_id`` and ``since`` filter on where and when the answer was given.
+    ``source`` picks practice answers (private quizzes and reviews) or answers to the public
+    daily quiz posts, which are analysed apart: their answers can leak in chat before a learner
+    clicks. ``include_all`` keeps every answer instead (a learner retaking a quiz then counts
+    again); ``guild_id`` and ``since`` filter on where and when the answer was given.
     """
+    kind = (
+        QuizAnswer.attempt_id.is_not(None)
+        if source == "practice"
+        else QuizAnswer.daily_post_id.is_not(None)
+    )
     query = select(
         QuizAnswer.id,
         QuizAnswer.learner_id,
         QuizAnswer.question_id,
         QuizAnswer.choice_id,
         QuizAnswer.correct,
-    )
+    ).where(kind)
     if guild_id is not None:
         query = query.where(QuizAnswer.guild_id == guild_id)
     if since is not None:
@@ -274,6 +283,7 @@ async def first_answers(
     if not include_all:
         first = (
             select(func.min(QuizAnswer.id).label("id"))
+            .where(kind)
             .group_by(QuizAnswer.learner_id, QuizAnswer.question_id)
         )
         if guild_id is not None:

@@ -130,3 +130,30 @@ async def test_first_answers_reads_each_learners_first_answer(app: AppContext) -
     assert [(a.question_id, a.choice_id, a.correct) for a in first] == [(Q, "write", False)]
     assert [a.choice_id for a in every] == ["write", "spam"]
     assert elsewhere == []
+
+
+async def test_daily_post_answers_are_analysed_apart_from_practice(app: AppContext) -> None:
+    """A daily post's answers are their own source: they may have leaked in chat."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    async with app.db.sessions.begin() as session:
+        schedule = await app.services.schedules.add(
+            session, guild_id=9, channel_id=10, created_by=11, local_time="09:00",
+            timezone="Europe/Berlin", now=now,
+        )
+    async with app.db.sessions.begin() as session:
+        post = await app.services.daily.claim(session, schedule.id, now, now=now,
+                                              rng=random.Random(1))
+        assert post is not None
+        await app.services.daily.mark_posted(session, post.post_id, 4242, now)
+    app.daily_answers.clock = lambda: now
+    key = post.question.answer_choice
+    assert key is not None
+    await app.daily_answers.record(post.post_id, 12, key, display_name="m12")
+    async with app.db.sessions() as session:
+        practice = await first_answers(session)
+        daily = await first_answers(session, source="daily")
+    assert practice == []
+    assert [(a.learner_id, a.question_id, a.correct) for a in daily] == [
+        (12, post.question.id, True)]
