@@ -21,9 +21,10 @@ retried within the grace window, no sooner than ``retry_after``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.engine import Database
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 #: Discord returns the first message for a repeated nonce only for a few minutes.
 NONCE_WINDOW = timedelta(minutes=3)
 MAINTAIN_SECONDS = 5.0
+#: Units of work of this feature at once (SQLite has one connection; PostgreSQL a pool of 10).
+DB_SLOTS = 4
 _SCHEDULE_KEY = (
     Schedule.id, Schedule.updated_at, Schedule.paused_at, Schedule.local_time, Schedule.timezone,
     Schedule.days, Schedule.created_at,
@@ -115,6 +119,19 @@ class DailyQuizJobs:
         self._not_before: dict[int, datetime] = {}
         self._busy: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._db_slots = asyncio.Semaphore(DB_SLOTS)
+
+    @contextlib.asynccontextmanager
+    async def _unit(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """One short unit of work, a few at a time: a thousand schedules firing in the same
+        minute queue here instead of timing out in the connection pool."""
+        async with self._db_slots:
+            if write:
+                async with self.db.sessions.begin() as session:
+                    yield session
+            else:
+                async with self.db.sessions() as session:
+                    yield session
 
     # --- lifecycle (Feature) ---------------------------------------------------------------
 
@@ -159,7 +176,7 @@ class DailyQuizJobs:
 
     async def sync(self) -> None:
         """Make the scheduler's cron jobs match the schedule table (changes from any process)."""
-        async with self.db.sessions() as session:
+        async with self._unit(write=False) as session:
             rows = (await session.execute(select(*_SCHEDULE_KEY))).all()
         scheduler = self.scheduler
         if scheduler is None:
@@ -188,7 +205,7 @@ class DailyQuizJobs:
     # --- posting ---------------------------------------------------------------------------
 
     async def _last_due(self, schedule_id: int, now: datetime) -> datetime | None:
-        async with self.db.sessions() as session:
+        async with self._unit(write=False) as session:
             row = (await session.execute(
                 select(*_SCHEDULE_KEY).where(Schedule.id == schedule_id)
             )).first()
@@ -216,7 +233,7 @@ class DailyQuizJobs:
     ) -> SendOutcome | None:
         """Claim the post of ``due_at``'s local date and, if this call won it, send it."""
         now = now or self.clock()
-        async with self.db.sessions.begin() as session:
+        async with self._unit() as session:
             claimed = await self.daily.claim(session, schedule_id, due_at, now=now, rng=self.rng)
         if claimed is None:
             return None
@@ -227,7 +244,7 @@ class DailyQuizJobs:
     async def catch_up(self, now: datetime | None = None) -> list[SendOutcome]:
         """Post each schedule's last due time within the grace window if it was never claimed."""
         now = now or self.clock()
-        async with self.db.sessions() as session:
+        async with self._unit(write=False) as session:
             ids = list(await session.scalars(
                 select(Schedule.id).where(Schedule.paused_at.is_(None)).order_by(Schedule.id)
             ))
@@ -243,7 +260,7 @@ class DailyQuizJobs:
                 # Discord no longer de-duplicates this nonce: look before sending again.
                 found = await self.publisher.find_daily(post)
                 if found is not None:
-                    async with self.db.sessions.begin() as session:
+                    async with self._unit() as session:
                         await self.daily.mark_posted(session, post.post_id, found, now)
                     return SendOutcome(post.post_id, message_id=found)
             await self.limiter.wait()
@@ -256,7 +273,7 @@ class DailyQuizJobs:
                                       now)
         finally:
             self._busy.discard(post.post_id)
-        async with self.db.sessions.begin() as session:
+        async with self._unit() as session:
             await self.daily.mark_posted(session, post.post_id, message_id, self.clock())
         self._not_before.pop(post.post_id, None)
         return SendOutcome(post.post_id, message_id=message_id)
@@ -265,7 +282,7 @@ class DailyQuizJobs:
         text = str(exc) or type(exc).__name__
         if exc.permanent:
             reason = f"Discord refused the post in <#{post.channel_id}>: {text}"
-            async with self.db.sessions.begin() as session:
+            async with self._unit() as session:
                 await self.daily.record_attempt_failed(session, post.post_id, text,
                                                        permanent=True, now=now)
                 view = None
@@ -283,7 +300,7 @@ class DailyQuizJobs:
         retry_after = getattr(exc, "retry_after", None) or 0.0
         delay = max(retry_after, min(60.0, 5.0 * 2 ** min(post.attempts, 4)))
         self._not_before[post.post_id] = now + timedelta(seconds=delay)
-        async with self.db.sessions.begin() as session:
+        async with self._unit() as session:
             await self.daily.record_attempt_failed(session, post.post_id, text, permanent=False,
                                                    now=now)
         log.warning("daily quiz post %s failed (%s); retrying in %.0f s", post.post_id, text,
@@ -301,7 +318,7 @@ class DailyQuizJobs:
     async def retry_unposted(self, now: datetime | None = None) -> list[SendOutcome]:
         """Send again every claim left without a message id (crash or failure after the claim)."""
         now = now or self.clock()
-        async with self.db.sessions.begin() as session:
+        async with self._unit() as session:
             given_up = await self.daily.give_up_unposted(session, before=now - self.grace, now=now)
             pending = await self.daily.unposted(session, since=now - self.grace)
         if given_up:
@@ -317,7 +334,7 @@ class DailyQuizJobs:
     async def close_due(self, now: datetime | None = None) -> list[int]:
         """Close posts past their closing time: disable buttons, post results. Ids closed."""
         now = now or self.clock()
-        async with self.db.sessions() as session:
+        async with self._unit(write=False) as session:
             due = await self.daily.due_to_close(session, now)
         closed = []
         for post_id in due:
@@ -336,7 +353,7 @@ class DailyQuizJobs:
         return closed
 
     async def _close(self, post_id: int, now: datetime) -> None:
-        async with self.db.sessions.begin() as session:
+        async with self._unit() as session:
             results = await self.daily.close(session, post_id, now)
         if results.results_message_id is not None:
             return
@@ -350,7 +367,7 @@ class DailyQuizJobs:
                 raise
             log.warning("daily quiz %s: results cannot be posted (%s)", post_id, exc)
             message_id = 0  # 0: nowhere to post them; never retried
-        async with self.db.sessions.begin() as session:
+        async with self._unit() as session:
             await self.daily.mark_results_posted(session, post_id, message_id)
 
 
