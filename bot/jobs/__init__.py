@@ -35,6 +35,7 @@ def build_job_runner(
         leadership_for(app.settings.database_url),
         check_seconds=jobs.leader_check_seconds,
         grace_seconds=jobs.grace_minutes * 60,
+        enabled=jobs.enabled,
     )
     runner.add_feature(
         DailyQuizJobs(

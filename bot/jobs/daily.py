@@ -204,13 +204,8 @@ class DailyQuizJobs:
 
     # --- posting ---------------------------------------------------------------------------
 
-    async def _last_due(self, schedule_id: int, now: datetime) -> datetime | None:
-        async with self._unit(write=False) as session:
-            row = (await session.execute(
-                select(*_SCHEDULE_KEY).where(Schedule.id == schedule_id)
-            )).first()
-        if row is None or row.paused_at is not None:
-            return None
+    def _last_due(self, row: Any, now: datetime) -> datetime | None:
+        """The schedule's latest fire time up to ``now`` within the grace window."""
         start = max(now - self.grace, row.created_at)
         fires = fire_times(row.local_time, row.timezone, row.days, start,
                            now + timedelta(microseconds=1))
@@ -223,10 +218,16 @@ class DailyQuizJobs:
         fall-back day maps to the same local date as the first and finds it claimed.
         """
         now = now or self.clock()
-        due = await self._last_due(schedule_id, now)
-        if due is None:
-            return None
-        return await self.post(schedule_id, due, now=now)
+        async with self._unit() as session:
+            row = await session.get(Schedule, schedule_id, populate_existing=True)
+            if row is None or row.paused_at is not None:
+                return None
+            due = self._last_due(row, now)
+            if due is None:
+                return None
+            claimed = await self.daily.claim(session, schedule_id, due, now=now, rng=self.rng,
+                                             schedule=row)
+        return await self._claimed(schedule_id, claimed, now)
 
     async def post(
         self, schedule_id: int, due_at: datetime, *, now: datetime | None = None
@@ -235,6 +236,11 @@ class DailyQuizJobs:
         now = now or self.clock()
         async with self._unit() as session:
             claimed = await self.daily.claim(session, schedule_id, due_at, now=now, rng=self.rng)
+        return await self._claimed(schedule_id, claimed, now)
+
+    async def _claimed(
+        self, schedule_id: int, claimed: PostToSend | None, now: datetime
+    ) -> SendOutcome | None:
         if claimed is None:
             return None
         log.info("daily quiz %s: claimed post %s for %s", schedule_id, claimed.post_id,

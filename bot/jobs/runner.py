@@ -46,9 +46,15 @@ class JobRunner:
     name = "jobs"
 
     def __init__(
-        self, leadership: Leadership, *, check_seconds: float = 10.0, grace_seconds: float = 7200
+        self,
+        leadership: Leadership,
+        *,
+        check_seconds: float = 10.0,
+        grace_seconds: float = 7200,
+        enabled: bool = True,
     ) -> None:
         self.leadership = leadership
+        self.enabled = enabled
         self.check_seconds = check_seconds
         self.grace_seconds = grace_seconds
         self.features: list[Feature] = []
@@ -75,7 +81,10 @@ class JobRunner:
         return True
 
     async def start(self) -> None:
-        """Begin seeking leadership in the background."""
+        """Begin seeking leadership in the background (not when jobs are disabled)."""
+        if not self.enabled:
+            log.info("scheduled jobs are disabled in this process (jobs.enabled = false)")
+            return
         if self._task is None:
             self._stopping.clear()
             self._task = asyncio.create_task(self._run(), name="jobs-leadership")

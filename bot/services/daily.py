@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import Choice, Course, Question
@@ -149,6 +150,7 @@ class DailyService:
         *,
         now: datetime | None = None,
         rng: random.Random | None = None,
+        schedule: Schedule | None = None,
     ) -> PostToSend | None:
         """Claim the post of ``schedule_id`` for the local date of ``due_at``.
 
@@ -157,7 +159,8 @@ class DailyService:
         another process). The caller commits, then sends.
         """
         now = now or utcnow()
-        schedule = await session.get(Schedule, schedule_id, populate_existing=True)
+        if schedule is None:  # the caller may pass the row it just read, in this transaction
+            schedule = await session.get(Schedule, schedule_id, populate_existing=True)
         if schedule is None or schedule.paused_at is not None:
             return None
         local_date = due_at.astimezone(ZoneInfo(schedule.timezone)).date()
@@ -168,32 +171,35 @@ class DailyService:
         )
         if question is None:
             return None
-        inserted = await insert_ignore(
-            session,
-            DailyPost,
-            schedule_id=schedule.id,
-            guild_id=schedule.guild_id,
-            local_date=local_date,
-            question_id=question.id,
-            channel_id=schedule.channel_id,
-            reveal=schedule.reveal,
-            ping_role_id=schedule.ping_role_id,
-            use_thread=schedule.use_thread,
-            nonce=nonce_for(schedule.id, local_date),
-            due_at=due_at,
-            claimed_at=now,
-            closes_at=due_at + timedelta(minutes=schedule.close_after),
-            attempts=0,
+        values: dict[str, Any] = {
+            "schedule_id": schedule.id,
+            "guild_id": schedule.guild_id,
+            "local_date": local_date,
+            "question_id": question.id,
+            "channel_id": schedule.channel_id,
+            "reveal": schedule.reveal,
+            "ping_role_id": schedule.ping_role_id,
+            "use_thread": schedule.use_thread,
+            "nonce": nonce_for(schedule.id, local_date),
+            "due_at": due_at,
+            "claimed_at": now,
+            "closes_at": due_at + timedelta(minutes=schedule.close_after),
+            "attempts": 0,
+        }
+        connection = await session.connection()
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        post_id = await connection.scalar(
+            insert(DailyPost).values(values).on_conflict_do_nothing().returning(DailyPost.id)
         )
-        if not inserted:
+        if post_id is None:  # the day was claimed already
             return None
-        post_id = await session.scalar(
-            select(DailyPost.id).where(
-                DailyPost.schedule_id == schedule.id, DailyPost.local_date == local_date
-            )
+        return PostToSend(
+            post_id=post_id, schedule_id=schedule.id, guild_id=schedule.guild_id,
+            channel_id=schedule.channel_id, local_date=local_date, nonce=values["nonce"],
+            question=question, choices=_choices(question, post_id), reveal=schedule.reveal,
+            ping_role_id=schedule.ping_role_id, use_thread=schedule.use_thread, due_at=due_at,
+            claimed_at=now, closes_at=values["closes_at"], message_id=None, attempts=0,
         )
-        assert post_id is not None
-        return await self.post_to_send(session, post_id)
 
     async def post_to_send(self, session: AsyncSession, post_id: int) -> PostToSend:
         """A claimed post, ready to send (or re-send)."""

@@ -345,3 +345,10 @@ async def test_many_schedules_due_together_post_once_each(
     async with app.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DailyPost)) == 20
     assert len(publisher.posted) == 20
+
+
+async def test_a_process_with_jobs_disabled_never_leads(app: AppContext) -> None:
+    runner = JobRunner(AlwaysLeader(), check_seconds=0.05, enabled=False)
+    await runner.start()
+    assert not await runner.wait_leading(0.3)
+    await runner.stop()
