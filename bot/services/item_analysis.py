@@ -153,11 +153,11 @@ def _flags(
         )
     if facility is not None and facility > 0.90:
         flags.append(
-            Flag(FlagCode.TOO_EASY, f"{facility:.0%} answer correctly (more than 90%)")
+            Flag(FlagCode.TOO_EASY, f"{facility:.1%} answer correctly (more than 90%)")
         )
     elif facility is not None and facility < 0.30:
         flags.append(
-            Flag(FlagCode.TOO_HARD, f"only {facility:.0%} answer correctly (fewer than 30%)")
+            Flag(FlagCode.TOO_HARD, f"only {facility:.1%} answer correctly (fewer than 30%)")
         )
     return tuple(flags)
 
