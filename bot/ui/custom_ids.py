@@ -404,6 +404,44 @@ class ForgetMe(CustomId):
         return cls()
 
 
+@dataclass(frozen=True)
+class DailyChoice(CustomId):
+    """A choice button of a posted daily quiz: anyone may answer, once.
+
+    It carries the post (the claim) id, so the leader can recognise its own post in the
+    channel's history after a crash; who may answer and whether the post is open come from the
+    ``daily_post`` row, never from the id.
+    """
+
+    kind: ClassVar[str] = "dq"
+    pattern: ClassVar[str] = _pattern("dq", f"(?P<post>{_INT})", f"(?P<choice>{_CHOICE})")
+    post_id: int
+    choice_id: str
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.post_id), self.choice_id)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> DailyChoice:
+        return cls(from_base36(match["post"], MAX_ROW_ID), match["choice"])
+
+
+@dataclass(frozen=True)
+class DailyClosed(CustomId):
+    """The disabled "closed" button of a daily quiz that no longer takes answers."""
+
+    kind: ClassVar[str] = "dx"
+    pattern: ClassVar[str] = _pattern("dx", f"(?P<post>{_INT})")
+    post_id: int
+
+    def parts(self) -> tuple[str, ...]:
+        return (to_base36(self.post_id),)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> DailyClosed:
+        return cls(from_base36(match["post"], MAX_ROW_ID))
+
+
 KINDS: tuple[type[CustomId], ...] = (
     PageStep,
     MarkDone,
@@ -421,6 +459,8 @@ KINDS: tuple[type[CustomId], ...] = (
     TellWhy,
     FeedbackPageKey,
     ForgetMe,
+    DailyChoice,
+    DailyClosed,
 )
 _COMPILED = {cls.kind: (cls, re.compile(cls.pattern)) for cls in KINDS}
 

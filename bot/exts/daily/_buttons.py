@@ -1,0 +1,55 @@
+"""The choice buttons of a posted daily quiz: anyone in the server answers, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.exts._components import Click
+from bot.exts._interactions import app_of, send, within_deadline
+from bot.exts.daily import _render as render
+from bot.ui import custom_ids as ids
+
+
+def shown_order(message: discord.Message | None, post_id: int) -> list[str]:
+    """The choice ids in the order the clicked message shows them (only to letter them)."""
+    order: list[str] = []
+    if message is None:
+        return order
+    for row in message.components:
+        for item in getattr(row, "children", ()):
+            key = ids.decode(getattr(item, "custom_id", None) or "")
+            if isinstance(key, ids.DailyChoice) and key.post_id == post_id:
+                order.append(key.choice_id)
+    return order
+
+
+class DailyChoiceButton(
+    Click[ids.DailyChoice],
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=ids.DailyChoice.pattern,
+):
+    """Records the member's first answer (durably, before saying so) and answers privately.
+
+    Whether the post still takes answers, which choice is right and whether to reveal it now
+    all come from the ``daily_post`` row; the custom id only says what was clicked.
+    """
+
+    key_type = ids.DailyChoice
+
+    async def clicked(self, interaction: discord.Interaction[Any], key: ids.DailyChoice) -> None:
+        app = app_of(interaction)
+        user = interaction.user
+        recorded = await within_deadline(
+            interaction,
+            app.daily_answers.record(
+                key.post_id, user.id, key.choice_id, display_name=user.display_name
+            ),
+            ephemeral=True,
+        )
+        order = shown_order(interaction.message, key.post_id)
+        await send(interaction, content=render.answer_reply(recorded, order), ephemeral=True)
+
+
+BUTTONS = (DailyChoiceButton,)

@@ -1,0 +1,53 @@
+"""Daily quizzes on Discord: the publisher the job runner posts through, and guild departures."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.exts.daily._publisher import DiscordPublisher
+
+if TYPE_CHECKING:
+    from bot.bot import TutorBot
+    from bot.jobs.runner import JobRunner
+
+log = logging.getLogger(__name__)
+
+LEFT_GUILD = "I was removed from the server"
+
+
+class Daily(commands.Cog):
+    """Posts moderators' daily quizzes (when this process leads the job runner)."""
+
+    def __init__(self, bot: TutorBot) -> None:
+        self.bot = bot
+        self.publisher = DiscordPublisher(bot)
+        self.runner: JobRunner | None = None
+
+    async def cog_load(self) -> None:
+        """Start the job runner with this bot as its publisher (unless jobs are off here)."""
+        if not self.bot.app.settings.jobs.enabled:
+            log.info("jobs are disabled in this process (jobs.enabled = false)")
+            return
+        from bot.jobs import build_job_runner
+
+        self.runner = build_job_runner(self.bot.app, self.publisher)
+        await self.runner.start()
+
+    async def cog_unload(self) -> None:
+        """Stop the job runner (its sends in flight finish first)."""
+        if self.runner is not None:
+            await self.runner.stop()
+            self.runner = None
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot left (or was removed from) a server: its daily quizzes pause."""
+        app = self.bot.app
+        async with app.db.sessions.begin() as session:
+            paused = await app.services.schedules.pause_guild(session, guild.id, LEFT_GUILD)
+        if paused:
+            log.info("left guild %s: paused %d daily quiz(zes)", guild.id, paused)

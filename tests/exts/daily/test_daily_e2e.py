@@ -1,0 +1,440 @@
+"""Moderators' daily quizzes on Discord: /schedule, the posted quiz, its buttons, failures.
+
+The job runner's timing is driven here with a controllable clock: the tests call the daily-quiz
+jobs (``fire``, ``close_due``) with a chosen "now", and everything else is real — the bot's
+publisher posting through REST to the fake Discord, the buttons, the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import AppContext
+from bot.content.model import Question
+from bot.db.models.daily import DailyAnswer, DailyPost, Schedule
+from bot.bot import TutorBot
+from bot.exts.daily._publisher import DiscordPublisher
+from bot.jobs.daily import DailyQuizJobs
+from bot.services.schedules import ScheduleView
+from bot.settings import Settings, load_settings
+from bot.ui import custom_ids as ids
+from tests.conftest import FIXTURE_LESSONS
+from tests.exts.conftest import AppFactory, count, run, running_bot
+from tests.fakediscord import FakeDiscord, FakeMessage, ScenarioError
+from tests.fakediscord._world import EMBED_LINKS, SEND_MESSAGES
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Jobs off in the bot: each test drives the daily-quiz jobs itself, with its own clock."""
+    config = tmp_path / "config.toml"
+    config.write_text("# empty: defaults only\n")
+    return load_settings(
+        config,
+        environ={
+            "TUTORBOT_PATHS__DATA_DIR": str(tmp_path / "data"),
+            "TUTORBOT_PATHS__LESSONS_DIR": str(FIXTURE_LESSONS),
+            "TUTORBOT_JOBS__ENABLED": "false",
+        },
+    )
+
+
+def jobs_for(app: AppContext, bot: TutorBot) -> DailyQuizJobs:
+    """The daily-quiz jobs of ``app``, posting through ``bot``."""
+    return DailyQuizJobs(
+        app.db,
+        daily=app.services.daily,
+        schedules=app.services.schedules,
+        guild_config=app.services.guild_config,
+        publisher=DiscordPublisher(bot),
+        grace=timedelta(hours=2),
+    )
+
+
+async def add_schedule(fake: FakeDiscord, user: str = "course-owner", **options: Any) -> FakeMessage:
+    """``/schedule add`` in #general (by default at 09:00 Europe/Berlin)."""
+    given = {"channel": fake.guild.channel("general"), "time": "09:00",
+             "timezone": "Europe/Berlin", **options}
+    return await run(fake, user, "schedule add", given)
+
+
+async def schedules(app: AppContext, guild_id: int) -> list[ScheduleView]:
+    """The guild's schedules, as the service sees them."""
+    async with app.db.sessions() as session:
+        return await app.services.schedules.list(session, guild_id)
+
+
+async def post_row(app: AppContext, schedule_id: int) -> DailyPost:
+    """The only post of a schedule."""
+    async with app.db.sessions() as session:
+        return (await session.scalars(
+            select(DailyPost).where(DailyPost.schedule_id == schedule_id)
+        )).one()
+
+
+def quiz_posts(fake: FakeDiscord, channel: str = "general") -> list[FakeMessage]:
+    """The daily quizzes the bot posted in a channel."""
+    return [
+        m for m in fake.messages_in(fake.guild.channel(channel))
+        if m.author is fake.bot_user and m.embeds and "Daily quiz" in m.embed.get("title", "")
+        and "results" not in m.embed.get("title", "")
+    ]
+
+
+def choice_button(message: FakeMessage, question: Question, *, right: bool) -> str:
+    """The custom id of a right (or a wrong) choice on a posted quiz."""
+    for button in message.buttons:
+        key = ids.decode(button["custom_id"])
+        if isinstance(key, ids.DailyChoice) and (key.choice_id == question.answer_choice) == right:
+            return str(button["custom_id"])
+    raise AssertionError(f"no {'right' if right else 'wrong'} button on {message!r}")
+
+
+async def answer(fake: FakeDiscord, message: FakeMessage, question: Question, user: str,
+                 *, right: bool) -> FakeMessage:
+    """``user`` clicks a right (or wrong) choice; the private reply."""
+    handle = await fake.click(message, choice_button(message, question, right=right),
+                              user=fake.user(user))
+    return await handle.response()
+
+
+async def post_now(app: AppContext, bot: TutorBot, reveal: str = "at_close",
+                   **options: Any) -> tuple[ScheduleView, DailyQuizJobs, datetime]:
+    """A schedule posted at its next local time: (schedule, jobs, the "now" of the post)."""
+    fake_guild_id = next(iter(bot.guilds)).id
+    [schedule] = await schedules(app, fake_guild_id)
+    assert schedule.next_post_at is not None
+    jobs = jobs_for(app, bot)
+    when = schedule.next_post_at + timedelta(seconds=30)
+    outcome = await jobs.fire(schedule.id, now=when)
+    assert outcome is not None and outcome.message_id, outcome
+    return schedule, jobs, when
+
+
+# --- /schedule add and the post at the right local time -----------------------------------
+
+
+async def test_a_moderator_schedules_a_quiz_that_posts_at_its_local_time(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    reply = await add_schedule(fake, days="weekdays", reveal="instant")
+    assert reply.ephemeral and reply.embed["title"].startswith("Daily quiz #")
+    assert "09:00 Europe/Berlin" in reply.embed["description"]
+    assert "<t:" in reply.embed["description"]  # shown in each reader's own time
+    [schedule] = await schedules(app, fake.guild.id)
+    local = schedule.next_post_local
+    assert local is not None and (local.hour, local.minute) == (9, 0)
+    assert local.weekday() < 5
+    assert schedule.next_post_at is not None
+
+    jobs = jobs_for(app, tutor)
+    early = await jobs.fire(schedule.id, now=schedule.next_post_at - timedelta(minutes=1))
+    assert early is None and not quiz_posts(fake)  # not yet 09:00 in Berlin
+
+    outcome = await jobs.fire(schedule.id, now=schedule.next_post_at + timedelta(seconds=5))
+    assert outcome is not None and outcome.message_id
+    [posted] = quiz_posts(fake)
+    assert posted.id == outcome.message_id
+    assert not posted.ephemeral and posted.content == ""
+    row = await post_row(app, schedule.id)
+    assert row.message_id == posted.id and row.local_date == local.date()
+    question = app.course.questions[row.question_id]
+    assert question.prompt in posted.embed["description"]
+    keys = [ids.decode(b["custom_id"]) for b in posted.buttons]
+    assert all(isinstance(k, ids.DailyChoice) and k.post_id == row.id for k in keys)
+    assert {k.choice_id for k in keys if isinstance(k, ids.DailyChoice)} == {
+        c.id for c in question.choices
+    }
+    # A second fire the same local day (an edit, a restart, the DST fall-back) posts nothing.
+    again = await jobs.fire(schedule.id, now=schedule.next_post_at + timedelta(minutes=50))
+    assert again is None and len(quiz_posts(fake)) == 1
+
+
+async def test_bad_time_zone_and_channel_options_get_clear_errors(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    bad_time = await add_schedule(fake, time="25:00")
+    assert "is not a time of day" in bad_time.content and bad_time.ephemeral
+    bad_zone = await add_schedule(fake, timezone="Mars/Olympus")
+    assert "time zone" in bad_zone.content
+    bad_days = await add_schedule(fake, days="someday")
+    assert "is not a day" in bad_days.content
+    assert await count(app, Schedule) == 0
+    choices = await fake.autocomplete(fake.owner, "schedule add", "timezone", "utc",
+                                      {"channel": fake.guild.channel("general"), "time": "9"})
+    assert choices[0]["value"] == "Etc/UTC"
+    first = await fake.autocomplete(fake.owner, "schedule add", "timezone", "",
+                                    {"channel": fake.guild.channel("general"), "time": "9"})
+    assert "Etc/UTC" in [c["value"] for c in first]
+    made = await add_schedule(fake, timezone="Etc/UTC", time="6:30pm")
+    assert "18:30 Etc/UTC" in made.embed["description"]
+
+
+async def test_add_says_which_channel_permissions_the_bot_lacks(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    general = fake.guild.channel("general")
+    await fake.set_bot_channel_permissions(general, deny=SEND_MESSAGES | EMBED_LINKS)
+    await fake.wait_until(
+        lambda: not general_perms(tutor, general.id).send_messages, what="the overwrite"
+    )
+    refused = await add_schedule(fake)
+    assert "Send Messages" in refused.content and "Embed Links" in refused.content
+    assert "View Channel" not in refused.content
+    assert await count(app, Schedule) == 0
+
+
+def general_perms(bot: TutorBot, channel_id: int) -> Any:
+    """The bot's permissions in a channel, as its cache sees them."""
+    guild = next(iter(bot.guilds))
+    channel = guild.get_channel(channel_id)
+    assert channel is not None
+    return channel.permissions_for(guild.me)
+
+
+async def test_ping_roles_are_checked_and_only_that_role_is_pinged(
+    fake: FakeDiscord, app: AppContext
+) -> None:
+    guild = fake.guild
+    quiet = fake.add_role(guild, "Quiet")
+    fans = fake.add_role(guild, "Quiz fans")
+    fans.mentionable = True
+    async with running_bot(fake, app) as running:
+        bot = running.client
+        assert isinstance(bot, TutorBot)
+        everyone = await add_schedule(fake, ping_role=guild.everyone)
+        assert "never ping @everyone" in everyone.content
+        not_mentionable = await add_schedule(fake, ping_role=quiet)
+        assert "not mentionable" in not_mentionable.content
+        assert await count(app, Schedule) == 0
+        made = await add_schedule(fake, ping_role=fans)
+        assert f"<@&{fans.id}>" in made.embed["description"]
+        await post_now(app, bot)
+        [posted] = quiz_posts(fake)
+        assert posted.content == f"<@&{fans.id}>"
+        assert posted.allowed_mentions == {"parse": [], "roles": [fans.id]}
+        assert posted.mention_role_ids == [fans.id] and not posted.mention_everyone
+
+
+# --- answering -------------------------------------------------------------------------------
+
+
+async def test_instant_reveal_answers_once_per_member(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    await add_schedule(fake, reveal="instant")
+    schedule, _, _ = await post_now(app, tutor)
+    [posted] = quiz_posts(fake)
+    row = await post_row(app, schedule.id)
+    question = app.course.questions[row.question_id]
+
+    right = await answer(fake, posted, question, "alice", right=True)
+    assert right.ephemeral and "Answer recorded" in right.content and "Right!" in right.content
+    assert question.explanation[:40] in right.content
+    wrong = await answer(fake, posted, question, "bob", right=False)
+    assert "Not quite" in wrong.content and "Right answer:" in wrong.content
+    # A second click (even on the right answer) is refused politely; the first answer stands.
+    again = await answer(fake, posted, question, "bob", right=True)
+    assert "already answered" in again.content and "Not quite" in again.content
+    assert await count(app, DailyAnswer, DailyAnswer.post_id == row.id) == 2
+    async with app.db.sessions() as session:
+        bob = await session.scalar(select(DailyAnswer.correct).where(
+            DailyAnswer.learner_id == fake.user("bob").id))
+    assert bob is False
+
+
+async def test_at_close_reveal_says_only_recorded_then_results_and_closed_buttons(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    await add_schedule(fake)  # reveal at_close by default
+    schedule, jobs, when = await post_now(app, tutor)
+    [posted] = quiz_posts(fake)
+    row = await post_row(app, schedule.id)
+    question = app.course.questions[row.question_id]
+    right_letter_hidden = await answer(fake, posted, question, "alice", right=True)
+    assert "Answer recorded" in right_letter_hidden.content
+    assert "Right!" not in right_letter_hidden.content
+    assert "Not quite" not in right_letter_hidden.content
+    await answer(fake, posted, question, "bob", right=False)
+    await answer(fake, posted, question, "mia", right=True)
+
+    assert await jobs.close_due(now=when + timedelta(hours=1)) == []  # still open
+    closed = await jobs.close_due(now=row.closes_at + timedelta(seconds=1))
+    assert closed == [row.id]
+    # The channel message itself was edited: every choice disabled, the right one green.
+    assert all(b.get("disabled") for b in posted.buttons)
+    assert any("Closed" in (b.get("label") or "") for b in posted.buttons)
+    right_id = choice_button(posted, question, right=True)
+    assert posted.component(right_id)["style"] == 3  # success
+    results = [m for m in fake.messages_in(fake.guild.channel("general"))
+               if m.embeds and "results" in m.embed.get("title", "")]
+    assert len(results) == 1
+    text = results[0].embed["description"]
+    assert "3 members answered; 67% got it right" in text
+    assert f"<@{fake.user('alice').id}>" in text and f"<@{fake.user('mia').id}>" in text
+    assert f"<@{fake.user('bob').id}>" not in text
+    assert question.explanation[:40] in text
+    assert not results[0].mentions  # names in an embed ping nobody
+    with pytest.raises(ScenarioError, match="disabled"):
+        await fake.click(posted, right_id, user=fake.user("bob"))
+    # Closing again (another process, a retry) changes nothing and posts no second results.
+    assert await jobs.close_due(now=row.closes_at + timedelta(minutes=5)) == []
+
+
+async def test_a_click_after_the_post_closed_is_refused(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    await add_schedule(fake)
+    schedule, _, when = await post_now(app, tutor)
+    [posted] = quiz_posts(fake)
+    row = await post_row(app, schedule.id)
+    async with app.db.sessions.begin() as session:  # closed, buttons not yet edited
+        await app.services.daily.close(session, row.id, when)
+    late = await answer(fake, posted, app.course.questions[row.question_id], "alice", right=True)
+    assert "has closed" in late.content
+    assert await count(app, DailyAnswer) == 0
+
+
+async def test_buttons_work_after_a_restart_between_post_and_close(
+    fake: FakeDiscord, app: AppContext, make_app: AppFactory
+) -> None:
+    async with running_bot(fake, app) as running:
+        first = running.client
+        assert isinstance(first, TutorBot)
+        await add_schedule(fake)
+        schedule, _, _ = await post_now(app, first)
+    [posted] = quiz_posts(fake)
+    row = await post_row(app, schedule.id)
+    question = app.course.questions[row.question_id]
+    second_app = await make_app()
+    async with running_bot(fake, second_app) as running:
+        second = running.client
+        assert isinstance(second, TutorBot)
+        reply = await answer(fake, posted, question, "alice", right=True)
+        assert "Answer recorded" in reply.content
+        closed = await jobs_for(second_app, second).close_due(
+            now=row.closes_at + timedelta(seconds=1)
+        )
+        assert closed == [row.id]
+    assert all(b.get("disabled") for b in posted.buttons)
+
+
+async def test_the_nonce_makes_a_resend_return_the_first_post(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    await add_schedule(fake)
+    schedule, _, _ = await post_now(app, tutor)
+    row = await post_row(app, schedule.id)
+    publisher = DiscordPublisher(tutor)
+    async with app.db.sessions() as session:
+        post = await app.services.daily.post_to_send(session, row.id)
+    assert await publisher.post_daily(post) == row.message_id  # a retry within minutes
+    assert fake.nonce_hits == 1 and len(quiz_posts(fake)) == 1
+    assert await publisher.find_daily(post) == row.message_id  # later: found in history
+
+
+# --- permissions -------------------------------------------------------------------------------
+
+
+async def test_moderator_commands_need_manage_server_or_the_moderator_role(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    synced = fake.commands()
+    for name in ("schedule", "config"):
+        assert int(synced[name]["default_member_permissions"]) == 1 << 5  # Manage Server
+        assert synced[name]["contexts"] == [0]  # servers only
+    with pytest.raises(ScenarioError, match="lacks the permissions"):
+        await run(fake, "alice", "schedule list")
+    # An admin opens /schedule to the Mentor role under Integrations; the bot still checks.
+    guild = fake.guild
+    fake.allow_command(guild, "schedule", guild.role("Mentor"))
+    refused = await run(fake, "mia", "schedule list")
+    assert "Only moderators can do that" in refused.content and refused.ephemeral
+    made = await run(fake, "course-owner", "config moderator-role", {"role": guild.role("Mentor")})
+    assert "Moderator role" in made.content
+    allowed = await run(fake, "mia", "schedule list")
+    assert allowed.embed["title"] == "Daily quizzes"
+    shown = await run(fake, "course-owner", "config show")
+    assert "Integrations" in shown.embeds[1]["description"]
+
+
+async def test_config_budget_may_only_be_lowered(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    operator = app.settings.ask.guild_daily_token_budget
+    too_high = await run(fake, "course-owner", "config token-budget", {"tokens": operator + 1})
+    assert "can only be lowered" in too_high.content
+    lowered = await run(fake, "course-owner", "config token-budget", {"tokens": 1000})
+    assert "1,000 tokens a day" in lowered.text
+    async with app.db.sessions() as session:
+        settings = await app.services.guild_config.get(session, fake.guild.id)
+    assert settings.daily_token_budget == 1000
+
+
+# --- failures --------------------------------------------------------------------------------
+
+
+async def test_a_deleted_channel_pauses_the_schedule_and_dms_its_creator(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    await add_schedule(fake, channel=fake.guild.channel("lessons"))
+    [schedule] = await schedules(app, fake.guild.id)
+    await fake.delete_channel(fake.guild.channel("lessons"))
+    assert schedule.next_post_at is not None
+    outcome = await jobs_for(app, tutor).fire(schedule.id, now=schedule.next_post_at)
+    assert outcome is not None and outcome.paused
+    [paused] = await schedules(app, fake.guild.id)
+    assert paused.paused and paused.pause_reason
+    dm = fake.messages_in(fake.dm_channel(fake.owner))
+    assert len(dm) == 1 and f"Daily quiz #{schedule.id}" in dm[0].content
+    assert "/schedule resume" in dm[0].content
+    listed = await run(fake, "course-owner", "schedule list")
+    assert "paused" in listed.embed["fields"][0]["value"]
+    assert [r.status for r in fake.rejections] == [404]
+    fake.rejections.clear()  # the refusal was the point of this test
+
+
+async def test_a_missing_permission_pauses_and_tells_the_notice_channel(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    await run(fake, "course-owner", "config notice-channel", {"channel": fake.guild.channel("ask")})
+    await add_schedule(fake)
+    [schedule] = await schedules(app, fake.guild.id)
+    await fake.set_bot_channel_permissions(fake.guild.channel("general"), deny=SEND_MESSAGES)
+    assert schedule.next_post_at is not None
+    outcome = await jobs_for(app, tutor).fire(schedule.id, now=schedule.next_post_at)
+    assert outcome is not None and outcome.paused
+    notices = fake.messages_in(fake.guild.channel("ask"))
+    assert len(notices) == 1 and "is paused" in notices[0].content
+    assert not fake.messages_in(fake.dm_channel(fake.owner))
+    assert [r.status for r in fake.rejections] == [403]
+    fake.rejections.clear()  # the refusal was the point of this test
+
+
+async def test_leaving_a_guild_pauses_its_schedules(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    await add_schedule(fake)
+    await fake.dispatch_raw("GUILD_DELETE", {"id": str(fake.guild.id)})
+    await fake.wait_until(lambda: not tutor.guilds, what="the bot to leave")
+
+    async def paused() -> bool:
+        return all(s.paused for s in await schedules(app, fake.guild.id))
+
+    for _ in range(50):
+        if await paused():
+            break
+        await _sleep()
+    assert await paused()
+
+
+async def _sleep() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.05)
+
