@@ -340,13 +340,15 @@ class TutorService:
         display_name: str = "",
         engine: Engine | None = None,
         rate_limit: bool = True,
+        token_budget: int | None = None,
     ) -> AsyncGenerator[AskUpdate, None]:
         """Answer ``question``: partial texts (:class:`AskPartial`), then one :class:`AskResult`.
 
         The question is checked *now* (this is not a coroutine): a question that is too long,
         or asked too fast, raises a :class:`TutorError` before anything else happens, so an
         adapter can reply privately before it defers. ``thread_id`` continues that thread's
-        conversation. ``engine`` overrides the ``ask.engine`` setting.
+        conversation. ``engine`` overrides the ``ask.engine`` setting. ``token_budget`` is the
+        server's own daily budget (``/config``), never above ``ask.guild_daily_token_budget``.
         """
         started = time.monotonic()
         cleaned = self.admit(learner_id, question, rate_limit=rate_limit)
@@ -360,6 +362,7 @@ class TutorService:
             thread_id=thread_id,
             display_name=display_name,
             engine=engine or self.settings.engine,
+            token_budget=token_budget,
         )
 
     async def ask(
@@ -405,6 +408,7 @@ class TutorService:
         thread_id: int | None,
         display_name: str,
         engine: Engine,
+        token_budget: int | None = None,
     ) -> AsyncGenerator[AskUpdate, None]:
         loop = asyncio.get_running_loop()
         # The deadline counts from admission, on the loop's clock (which asyncio's timeouts use).
@@ -421,7 +425,10 @@ class TutorService:
                 async with sessions.begin() as session:
                     spent = await tokens_spent_today(session, guild_id)
                     history = await history_for_thread(session, thread_id) if thread_id else []
-                if spent >= self.settings.guild_daily_token_budget:
+                budget = self.settings.guild_daily_token_budget
+                if token_budget is not None:
+                    budget = min(budget, token_budget)
+                if spent >= budget:
                     log.info("token budget spent for guild %s: %d tokens today", guild_id, spent)
                     reason = FallbackReason.BUDGET
                 else:

@@ -38,7 +38,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import TutorError
+from bot.errors import NotAllowedError, TutorError
 from bot.exts._interactions import DEFER_AFTER_S, Actor, edit, send
 from bot.exts.ask import _render as render
 from bot.exts.ask._throttle import ThrottledEdits
@@ -134,6 +134,19 @@ class Ask(commands.Cog):
             raise TutorError(UNAVAILABLE)
         return tutor
 
+    async def _server_rules(self, interaction: discord.Interaction[Any]) -> int | None:
+        """The server's /ask rules (``/config``): a private refusal outside its /ask channels;
+        otherwise its daily token budget (``None`` in a DM)."""
+        if interaction.guild_id is None:
+            return None
+        app = self.bot.app
+        async with app.db.sessions() as session:
+            rules = await app.services.guild_config.get(session, interaction.guild_id)
+        place = Place.of(interaction)
+        if not rules.ask_allowed_in(place.thread_id or place.channel_id, place.channel_id):
+            raise NotAllowedError(render.ask_elsewhere(sorted(rules.ask_channel_ids)))
+        return rules.daily_token_budget
+
     @app_commands.command(name="ask")
     @app_commands.describe(question="Your question about the course, e.g. What is a token?")
     async def ask(
@@ -142,6 +155,7 @@ class Ask(commands.Cog):
         question: app_commands.Range[str, 1, QUESTION_OPTION_MAX],
     ) -> None:
         """Ask the tutor about the course; the answer is public, with its sources."""
+        budget = await self._server_rules(interaction)
         tutor = await self.ready_tutor()
         actor = Actor.of(interaction)
         # Admission before anything else: a TutorError here becomes a private reply.
@@ -167,6 +181,7 @@ class Ask(commands.Cog):
                 thread_id=thread_id,
                 display_name=actor.name,
                 rate_limit=False,  # counted by the admission above
+                token_budget=budget,
             )
             follow_up = IN_THREAD if place.thread_id else THREAD_BELOW if starts_thread else None
             shown = await self._answer(interaction, updates, heading, actor.user_id, follow_up)

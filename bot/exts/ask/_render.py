@@ -175,3 +175,10 @@ def rating_buttons(asker_id: int, ask_log_id: int | None) -> views.StaticView | 
 def thread_name(question: str) -> str:
     """``Follow-up: <question>``, within Discord's limit for thread names."""
     return truncate(f"Follow-up: {one_line(question)}", THREAD_NAME_MAX)
+
+
+def ask_elsewhere(channel_ids: list[int]) -> str:
+    """Where /ask may be used in this server (its moderators chose the channels)."""
+    where = ", ".join(f"<#{channel_id}>" for channel_id in channel_ids[:10])
+    more = " and a few others" if len(channel_ids) > 10 else ""
+    return f"In this server, /ask works in {where}{more}. Ask there (or in a DM with me)."

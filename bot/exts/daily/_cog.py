@@ -28,20 +28,18 @@ class Daily(commands.Cog):
         self.runner: JobRunner | None = None
 
     async def cog_load(self) -> None:
-        """Start the job runner with this bot as its publisher (unless jobs are off here)."""
+        """Register the job runner, posting through this bot, as a worker of the app.
+
+        The app starts it with its other workers (at once if they already run) and stops it
+        on shutdown after the interactions in flight. Not with ``jobs.enabled = false``.
+        """
         if not self.bot.app.settings.jobs.enabled:
             log.info("jobs are disabled in this process (jobs.enabled = false)")
             return
         from bot.jobs import build_job_runner
 
         self.runner = build_job_runner(self.bot.app, self.publisher)
-        await self.runner.start()
-
-    async def cog_unload(self) -> None:
-        """Stop the job runner (its sends in flight finish first)."""
-        if self.runner is not None:
-            await self.runner.stop()
-            self.runner = None
+        self.bot.app.register_worker(self.runner)
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:

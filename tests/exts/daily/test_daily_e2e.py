@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.app import AppContext
 from bot.content.model import Question
+from bot.db.models.ask import AskLog
 from bot.db.models.daily import DailyAnswer, DailyPost, Schedule
 from bot.bot import TutorBot
 from bot.exts.daily._publisher import DiscordPublisher
@@ -438,3 +439,19 @@ async def _sleep() -> None:
 
     await asyncio.sleep(0.05)
 
+
+
+async def test_ask_works_only_in_the_configured_channels(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    ask_channel = fake.guild.channel("ask")
+    await run(fake, "course-owner", "config ask-channel", {"channel": ask_channel})
+    refused = await run(fake, "alice", "ask", {"question": "What is a token?"},
+                        channel=fake.guild.channel("general"))
+    assert refused.ephemeral and f"<#{ask_channel.id}>" in refused.content
+    assert await count(app, AskLog) == 0
+    answered = await run(fake, "alice", "ask", {"question": "What is a token?"},
+                         channel=ask_channel)
+    assert not answered.ephemeral
+    removed = await run(fake, "course-owner", "config reset", {"setting": "ask-channels"})
+    assert "every channel" in removed.text
