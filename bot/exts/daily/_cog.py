@@ -12,7 +12,6 @@ from bot.exts.daily._publisher import DiscordPublisher
 
 if TYPE_CHECKING:
     from bot.bot import TutorBot
-    from bot.jobs.runner import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -24,22 +23,8 @@ class Daily(commands.Cog):
 
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
+        #: What the job runner posts through (:class:`bot.jobs.ports.Publisher`).
         self.publisher = DiscordPublisher(bot)
-        self.runner: JobRunner | None = None
-
-    async def cog_load(self) -> None:
-        """Register the job runner, posting through this bot, as a worker of the app.
-
-        The app starts it with its other workers (at once if they already run) and stops it
-        on shutdown after the interactions in flight. Not with ``jobs.enabled = false``.
-        """
-        if not self.bot.app.settings.jobs.enabled:
-            log.info("jobs are disabled in this process (jobs.enabled = false)")
-            return
-        from bot.jobs import build_job_runner
-
-        self.runner = build_job_runner(self.bot.app, self.publisher)
-        self.bot.app.register_worker(self.runner)
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:

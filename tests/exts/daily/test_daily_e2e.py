@@ -1,12 +1,13 @@
 """Moderators' daily quizzes on Discord: /schedule, the posted quiz, its buttons, failures.
 
-The job runner's timing is driven here with a controllable clock: the tests call the daily-quiz
-jobs (``fire``, ``close_due``) with a chosen "now", and everything else is real — the bot's
-publisher posting through REST to the fake Discord, the buttons, the database.
+Time is driven here with a controllable clock: the tests take the leader's steps (``fire``,
+``close_due``) with a chosen "now" through the real services, and everything else is real —
+the bot's publisher posting through REST to the fake Discord, the buttons, the database.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ from bot.db.models.ask import AskLog
 from bot.db.models.daily import DailyAnswer, DailyPost, Schedule
 from bot.bot import TutorBot
 from bot.exts.daily._publisher import DiscordPublisher
-from bot.jobs.daily import DailyQuizJobs
-from bot.services.schedules import ScheduleView
+from bot.jobs.ports import PublishError
+from bot.services.schedules import ScheduleView, fire_times
 from bot.settings import Settings, load_settings
 from bot.ui import custom_ids as ids
 from tests.conftest import FIXTURE_LESSONS
@@ -45,16 +46,74 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-def jobs_for(app: AppContext, bot: TutorBot) -> DailyQuizJobs:
-    """The daily-quiz jobs of ``app``, posting through ``bot``."""
-    return DailyQuizJobs(
-        app.db,
-        daily=app.services.daily,
-        schedules=app.services.schedules,
-        guild_config=app.services.guild_config,
-        publisher=DiscordPublisher(bot),
-        grace=timedelta(hours=2),
-    )
+@dataclass
+class Outcome:
+    """What one scheduled post did."""
+
+    post_id: int
+    message_id: int | None = None
+    paused: bool = False
+
+
+class Leader:
+    """The leader's steps for one schedule, with a controllable clock: the real services
+    (claim, mark, close, pause) and the bot's real publisher, in the order the job runner
+    takes them (claim → send with the nonce → mark; close → edit → results)."""
+
+    def __init__(self, app: AppContext, bot: TutorBot) -> None:
+        self.app = app
+        self.publisher = DiscordPublisher(bot)
+        self.grace = timedelta(hours=2)
+
+    async def fire(self, schedule_id: int, now: datetime) -> Outcome | None:
+        """The schedule's latest due time up to ``now``: claim it and post (``None``: nothing)."""
+        services, sessions = self.app.services, self.app.db.sessions
+        async with sessions() as session:
+            row = await session.get(Schedule, schedule_id)
+            assert row is not None
+            fires = fire_times(row.local_time, row.timezone, row.days,
+                               max(now - self.grace, row.created_at), now + timedelta(seconds=1))
+        if not fires:
+            return None
+        async with sessions.begin() as session:
+            post = await services.daily.claim(session, schedule_id, fires[-1], now=now)
+        if post is None:
+            return None
+        try:
+            message_id = await self.publisher.post_daily(post)
+        except PublishError as exc:
+            assert exc.permanent, exc
+            async with sessions.begin() as session:
+                await services.daily.record_attempt_failed(session, post.post_id, str(exc),
+                                                           permanent=True, now=now)
+                view = await services.schedules.pause_for_failure(session, schedule_id,
+                                                                  str(exc), now)
+                config = await services.guild_config.get(session, post.guild_id)
+            assert view is not None
+            await self.publisher.notify_paused(view, str(exc), config.notice_channel_id)
+            return Outcome(post.post_id, paused=True)
+        async with sessions.begin() as session:
+            await services.daily.mark_posted(session, post.post_id, message_id, now)
+        return Outcome(post.post_id, message_id)
+
+    async def close_due(self, now: datetime) -> list[int]:
+        """Close every post past its time: edit its buttons, post the results."""
+        services, sessions = self.app.services, self.app.db.sessions
+        async with sessions() as session:
+            due = await services.daily.due_to_close(session, now)
+        for post_id in due:
+            async with sessions.begin() as session:
+                results = await services.daily.close(session, post_id, now)
+            await self.publisher.close_daily(results)
+            message_id = await self.publisher.post_results(results)
+            async with sessions.begin() as session:
+                await services.daily.mark_results_posted(session, post_id, message_id)
+        return due
+
+
+def jobs_for(app: AppContext, bot: TutorBot) -> Leader:
+    """The leader's steps for ``app``, posting through ``bot``."""
+    return Leader(app, bot)
 
 
 async def add_schedule(fake: FakeDiscord, user: str = "course-owner", **options: Any) -> FakeMessage:
@@ -105,7 +164,7 @@ async def answer(fake: FakeDiscord, message: FakeMessage, question: Question, us
 
 
 async def post_now(app: AppContext, bot: TutorBot, reveal: str = "at_close",
-                   **options: Any) -> tuple[ScheduleView, DailyQuizJobs, datetime]:
+                   **options: Any) -> tuple[ScheduleView, Leader, datetime]:
     """A schedule posted at its next local time: (schedule, jobs, the "now" of the post)."""
     fake_guild_id = next(iter(bot.guilds)).id
     [schedule] = await schedules(app, fake_guild_id)
@@ -450,8 +509,13 @@ async def test_ask_works_only_in_the_configured_channels(
                         channel=fake.guild.channel("general"))
     assert refused.ephemeral and f"<#{ask_channel.id}>" in refused.content
     assert await count(app, AskLog) == 0
-    answered = await run(fake, "alice", "ask", {"question": "What is a token?"},
-                         channel=ask_channel)
+    await app.tutor()  # loaded (it starts loading with the bot)
+    handle = await fake.slash(fake.user("alice"), "ask", {"question": "What is a token?"},
+                              channel=ask_channel)
+    answered = await fake.wait_until(
+        lambda: next((m for m in handle.messages() if m.buttons), None), what="the answer"
+    )
     assert not answered.ephemeral
+    assert await count(app, AskLog) == 1
     removed = await run(fake, "course-owner", "config reset", {"setting": "ask-channels"})
     assert "every channel" in removed.text
