@@ -194,6 +194,18 @@ async def test_a_zero_budget_keeps_claude_off(
     assert isinstance(result, AskResult) and result.fallback_reason == "budget"
 
 
+async def test_a_servers_own_budget_may_lower_the_operators_never_raise_it(
+    sqlite_db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor
+) -> None:
+    lowered = (await collect(make_tutor(), sqlite_db, guild_id=42, token_budget=0))[-1]
+    assert isinstance(lowered, AskResult) and lowered.fallback_reason == "budget"
+    assert fake_api.requests == []
+    capped = make_tutor(guild_daily_token_budget=0)
+    raised = (await collect(capped, sqlite_db, guild_id=42, token_budget=10**9))[-1]
+    assert isinstance(raised, AskResult) and raised.fallback_reason == "budget"
+    assert fake_api.requests == []
+
+
 async def test_rate_limit_is_checked_before_any_work(
     sqlite_db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor
 ) -> None:

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import AppContext
+from bot.bot import TutorBot
 from bot.content.model import Question
 from bot.db.models.ask import AskLog
 from bot.db.models.daily import DailyAnswer, DailyPost, Schedule
-from bot.bot import TutorBot
 from bot.exts.daily._publisher import DiscordPublisher
 from bot.jobs.ports import PublishError
 from bot.services.schedules import ScheduleView, fire_times
