@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.exts._interactions import send
+from bot.exts._moderators import guild_settings, has_role, manages_server
 from bot.exts.help._render import CommandHelp, help_embed
 from bot.services.roles import Role
 
@@ -20,14 +21,17 @@ if TYPE_CHECKING:
 ORDER = ("lesson", "course", "quiz", "ask", "progress", "leaderboard", "settings", "help")
 
 
-def role_of(interaction: discord.Interaction[Any]) -> Role:
-    """The role /help shows, from the member's permissions (a DM is always a learner)."""
+async def role_of(interaction: discord.Interaction[Any]) -> Role:
+    """The role /help shows: from Manage Server and the roles set with /config (a DM is always
+    a learner's)."""
     if interaction.guild_id is None:
         return Role.LEARNER
-    permissions = interaction.permissions
-    if permissions.administrator or permissions.manage_guild:
+    if manages_server(interaction):
         return Role.MAINTAINER
-    if permissions.manage_messages:
+    settings = await guild_settings(interaction)
+    if has_role(interaction, settings.maintainer_role_id):
+        return Role.MAINTAINER
+    if has_role(interaction, settings.moderator_role_id):
         return Role.MODERATOR
     return Role.LEARNER
 
@@ -45,8 +49,18 @@ def _entries(
     yield CommandHelp(f"/{command.qualified_name} {options}".strip(), command.description)
 
 
-def command_help(tree: app_commands.CommandTree[Any]) -> list[CommandHelp]:
-    """Every slash command of the tree, newcomer's order first."""
+def _is_moderators(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> bool:
+    """Moderator commands are synced with a default permission (Manage Server)."""
+    return command.default_permissions is not None
+
+
+def command_help(
+    tree: app_commands.CommandTree[Any], *, moderators: bool = False
+) -> list[CommandHelp]:
+    """Every learner slash command of the tree, newcomer's order first.
+
+    With ``moderators``: the moderator commands instead, one line per command group.
+    """
 
     def rank(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> tuple[int, str]:
         position = ORDER.index(command.name) if command.name in ORDER else len(ORDER)
@@ -56,7 +70,17 @@ def command_help(tree: app_commands.CommandTree[Any]) -> list[CommandHelp]:
         command
         for command in tree.get_commands(type=discord.AppCommandType.chat_input)
         if isinstance(command, (app_commands.Command, app_commands.Group))
+        and _is_moderators(command) == moderators
     ]
+    if moderators:
+        return [
+            CommandHelp(
+                f"/{command.name} " + " \u00b7 ".join(c.name for c in command.commands)
+                if isinstance(command, app_commands.Group) else f"/{command.name}",
+                command.description,
+            )
+            for command in sorted(found, key=rank)
+        ]
     return [entry for command in sorted(found, key=rank) for entry in _entries(command)]
 
 
@@ -69,5 +93,8 @@ class Help(commands.Cog):
     @app_commands.command(name="help")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         """What I can do, and how to start."""
-        embed = help_embed(command_help(self.bot.tree), role_of(interaction))
+        role = await role_of(interaction)
+        embed = help_embed(
+            command_help(self.bot.tree), role, command_help(self.bot.tree, moderators=True)
+        )
         await send(interaction, embeds=[embed], ephemeral=True)

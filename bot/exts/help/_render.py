@@ -19,8 +19,16 @@ class CommandHelp:
     description: str
 
 
-def help_embed(commands: Sequence[CommandHelp], role: Role) -> discord.Embed:
-    """What the bot can do, for a learner, a moderator or a maintainer."""
+def help_embed(
+    commands: Sequence[CommandHelp],
+    role: Role,
+    moderator_commands: Sequence[CommandHelp] = (),
+) -> discord.Embed:
+    """What the bot can do, for a learner, a moderator or a maintainer.
+
+    Learners see the learner commands; moderators also see the moderator commands (shown to
+    them by Discord once an admin opens them to their role); maintainers see everything.
+    """
     embed = embeds.embed(
         title="What I can do",
         description="I teach the course *Generative AI fundamentals*: short lessons, quizzes "
@@ -33,18 +41,20 @@ def help_embed(commands: Sequence[CommandHelp], role: Role) -> discord.Embed:
         embeds.field(
             embed,
             "For moderators",
-            "No moderator commands yet. Everything above works for you too: my replies never "
-            "ping anyone, quizzes are visible only to the learner taking them, and a button "
-            "only works for the person it belongs to.",
+            "Daily quizzes in your channels, at your local time, and this server's settings "
+            "(server only; Manage Server or the moderator role set with `/config`). Admins "
+            "open these commands to a role under Server Settings \u2192 Integrations.",
             inline=False,
         )
+        for command in moderator_commands:
+            embeds.field(embed, command.usage, command.description, inline=False)
     if role is Role.MAINTAINER:
         embeds.field(
             embed,
             "For maintainers",
-            "No maintainer commands yet. The course lives in the bot's `lessons/` folder "
-            "(check it with `tutorbot lessons check`); slash commands sync by themselves when "
-            "the bot starts and they have changed.",
+            "The course lives in the bot's `lessons/` folder (check it with `tutorbot lessons "
+            "check`); slash commands sync by themselves when the bot starts and they have "
+            "changed. Set the maintainer role with `/config maintainer-role`.",
             inline=False,
         )
     return embeds.footer(embed, f"Shown for a {role.value}. Start with /lesson.")

@@ -22,6 +22,14 @@ async def test_help_is_shown_per_role(fake: FakeDiscord, tutor: TutorBot) -> Non
     assert "/lesson [name]" in learner.text and "/settings timezone <zone>" in learner.text
     assert "/quiz [lesson] [questions]" in learner.text and "/progress [member]" in learner.text
     assert sections(learner.text) == (False, False)
-    assert sections((await run(fake, "dora", "help")).text) == (True, False)
+    assert "/schedule" not in learner.text and "/config" not in learner.text
+    # Manage Messages alone makes no moderator: the roles set with /config do.
+    assert sections((await run(fake, "dora", "help")).text) == (False, False)
+    await run(fake, "course-owner", "config moderator-role", {"role": moderators})
+    await run(fake, "course-owner", "config maintainer-role", {"role": fake.guild.role("Mentor")})
+    moderator = await run(fake, "dora", "help")
+    assert sections(moderator.text) == (True, False)
+    assert "/schedule add \u00b7 list" in moderator.text and "/config show" in moderator.text
+    assert sections((await run(fake, "mia", "help")).text) == (True, True)  # the Mentor role
     assert sections((await run(fake, "course-owner", "help")).text) == (True, True)
     assert sections((await run(fake, "course-owner", "help", dm=True)).text) == (False, False)
