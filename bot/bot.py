@@ -107,12 +107,15 @@ class TutorBot(commands.AutoShardedBot):
         self.app = app
 
     async def setup_hook(self) -> None:
-        """Load every extension (which registers its buttons), then sync commands if changed."""
+        """Load every extension (buttons, workers), sync commands if changed, start workers."""
         for extension in walk_extensions():
             await self.load_extension(extension)
         log.info("loaded extensions: %s", ", ".join(self.extensions))
         if self.app.settings.discord.sync_commands:
             await self.sync_commands()
+        # The app's background workers (the daily quizzes' job runner, registered by its
+        # extension) need Discord's REST API, which works from here on; app.stop() ends them.
+        await self.app.start()
 
     def commands_hash(self, guild: discord.abc.Snowflake | None) -> str:
         """A hash of what a sync would send: the commands, the target and the application."""

@@ -40,8 +40,12 @@ def has_role(interaction: discord.Interaction[Any], role_id: int | None) -> bool
     """Whether the member holds ``role_id`` (as Discord sent it with this interaction)."""
     if role_id is None:
         return False
-    roles = getattr(interaction.user, "roles", ())
-    return any(role.id == role_id for role in roles)
+    user = interaction.user
+    if not isinstance(user, discord.Member):
+        return False
+    # The role ids of the interaction's own member payload: ``Member.roles`` would drop a
+    # role this process has not cached yet (a role created a moment ago, another shard's).
+    return role_id in user._roles
 
 
 async def guild_settings(interaction: discord.Interaction[Any]) -> GuildSettings:

@@ -26,6 +26,20 @@ class Daily(commands.Cog):
         #: What the job runner posts through (:class:`bot.jobs.ports.Publisher`).
         self.publisher = DiscordPublisher(bot)
 
+    async def cog_load(self) -> None:
+        """Register the job runner, posting through this bot, as a worker of the app.
+
+        The app starts it with its other workers and stops it on shutdown, after the
+        interactions in flight. Not with ``jobs.enabled = false``.
+        """
+        app = self.bot.app
+        if not app.settings.jobs.enabled:
+            log.info("jobs are disabled in this process (jobs.enabled = false)")
+            return
+        from bot.jobs import build_job_runner
+
+        app.register_worker(build_job_runner(app, self.publisher))
+
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """The bot left (or was removed from) a server: its daily quizzes pause."""

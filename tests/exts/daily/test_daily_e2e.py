@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bot.app import AppContext
 from bot.bot import TutorBot
 from bot.content.model import Question
+from bot.db.base import utcnow
 from bot.db.models.ask import AskLog
 from bot.db.models.daily import DailyAnswer, DailyPost, Schedule
 from bot.exts.daily._publisher import DiscordPublisher
@@ -32,7 +33,13 @@ from tests.fakediscord._world import EMBED_LINKS, SEND_MESSAGES
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def jobs_enabled() -> bool:
+    """Whether the bot runs its job runner (parametrize this name to turn it on)."""
+    return False
+
+
+@pytest.fixture
+def settings(tmp_path: Path, jobs_enabled: bool) -> Settings:
     """Jobs off in the bot: each test drives the daily-quiz jobs itself, with its own clock."""
     config = tmp_path / "config.toml"
     config.write_text("# empty: defaults only\n")
@@ -41,7 +48,7 @@ def settings(tmp_path: Path) -> Settings:
         environ={
             "TUTORBOT_PATHS__DATA_DIR": str(tmp_path / "data"),
             "TUTORBOT_PATHS__LESSONS_DIR": str(FIXTURE_LESSONS),
-            "TUTORBOT_JOBS__ENABLED": "false",
+            "TUTORBOT_JOBS__ENABLED": str(jobs_enabled).lower(),
         },
     )
 
@@ -279,6 +286,24 @@ async def test_ping_roles_are_checked_and_only_that_role_is_pinged(
         assert posted.content == f"<@&{fans.id}>"
         assert posted.allowed_mentions == {"parse": [], "roles": [fans.id]}
         assert posted.mention_role_ids == [fans.id] and not posted.mention_everyone
+
+
+@pytest.mark.parametrize("jobs_enabled", [True])
+async def test_the_bots_job_runner_posts_a_quiz_missed_while_it_was_down(
+    fake: FakeDiscord, app: AppContext
+) -> None:
+    now = utcnow()
+    due = (now - timedelta(minutes=5)).replace(second=0, microsecond=0)
+    async with app.db.sessions.begin() as session:
+        made = await app.services.schedules.add(
+            session, guild_id=fake.guild.id, channel_id=fake.guild.channel("general").id,
+            created_by=fake.owner.id, local_time=due.time(), timezone="Etc/UTC",
+            now=now - timedelta(days=1),
+        )
+    async with running_bot(fake, app):
+        [posted] = await fake.wait_until(lambda: quiz_posts(fake), what="the caught-up post")
+        row = await post_row(app, made.id)
+        assert row.message_id == posted.id and row.due_at == due
 
 
 # --- answering -------------------------------------------------------------------------------
