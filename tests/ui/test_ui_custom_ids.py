@@ -26,6 +26,8 @@ EXAMPLES: list[ids.CustomId] = [
     ids.NumberAnswer(80351110224678912, 7, "nn.q4"),
     ids.RateAnswer(80351110224678912, 7, 1),
     ids.RateAnswer(1, 1, -1),
+    ids.DailyChoice(7, "bpe"),
+    ids.DailyClosed(7),
 ]
 
 LONGEST: list[ids.CustomId] = [
@@ -38,6 +40,8 @@ LONGEST: list[ids.CustomId] = [
     ids.AskNumber(MAX_DISCORD_ID, MAX_ROW_ID, LONG_ID),
     ids.NumberAnswer(MAX_DISCORD_ID, MAX_ROW_ID, LONG_ID),
     ids.RateAnswer(MAX_DISCORD_ID, MAX_ROW_ID, -1),
+    ids.DailyChoice(MAX_ROW_ID, LONG_CHOICE),
+    ids.DailyClosed(MAX_ROW_ID),
 ]
 
 
