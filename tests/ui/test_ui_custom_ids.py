@@ -28,6 +28,16 @@ EXAMPLES: list[ids.CustomId] = [
     ids.RateAnswer(1, 1, -1),
     ids.DailyChoice(7, "bpe"),
     ids.DailyClosed(7),
+    ids.FeedbackForm("tokens"),
+    ids.FeedbackForm(None),
+    ids.ReportQuestion(7, "tokens.q1"),
+    ids.ReportReason(7, "tokens.q1", "wrong_key"),
+    ids.ReportForm(7, "tokens.q1", "unclear"),
+    ids.TellWhy(7),
+    ids.TellWhy(7, True),
+    ids.FeedbackPageKey("tokens", "report", "open", 2),
+    ids.FeedbackPageKey(None, None, None, 0),
+    ids.ForgetMe(),
 ]
 
 LONGEST: list[ids.CustomId] = [
