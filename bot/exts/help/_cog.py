@@ -49,17 +49,23 @@ def _entries(
     yield CommandHelp(f"/{command.qualified_name} {options}".strip(), command.description)
 
 
-def _is_moderators(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> bool:
-    """Moderator commands are synced with a default permission (Manage Server)."""
-    return command.default_permissions is not None
+#: Staff commands of the course maintainers; every other staff command is the moderators'.
+MAINTAINER_COMMANDS = frozenset({"maintain"})
+
+
+def _audience(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> Role:
+    """Staff commands are synced with a default permission (Manage Server)."""
+    if command.default_permissions is None:
+        return Role.LEARNER
+    return Role.MAINTAINER if command.name in MAINTAINER_COMMANDS else Role.MODERATOR
 
 
 def command_help(
-    tree: app_commands.CommandTree[Any], *, moderators: bool = False
+    tree: app_commands.CommandTree[Any], audience: Role = Role.LEARNER
 ) -> list[CommandHelp]:
-    """Every learner slash command of the tree, newcomer's order first.
+    """The slash commands of the tree for ``audience``, newcomer's order first.
 
-    With ``moderators``: the moderator commands instead, one line per command group.
+    Learners' commands one line per command; staff commands one line per command group.
     """
 
     def rank(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> tuple[int, str]:
@@ -70,9 +76,9 @@ def command_help(
         command
         for command in tree.get_commands(type=discord.AppCommandType.chat_input)
         if isinstance(command, (app_commands.Command, app_commands.Group))
-        and _is_moderators(command) == moderators
+        and _audience(command) is audience
     ]
-    if moderators:
+    if audience is not Role.LEARNER:
         return [
             CommandHelp(
                 f"/{command.name} " + " \u00b7 ".join(c.name for c in command.commands)
@@ -94,7 +100,9 @@ class Help(commands.Cog):
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         """What I can do, and how to start."""
         role = await role_of(interaction)
+        tree = self.bot.tree
         embed = help_embed(
-            command_help(self.bot.tree), role, command_help(self.bot.tree, moderators=True)
+            command_help(tree), role, command_help(tree, Role.MODERATOR),
+            command_help(tree, Role.MAINTAINER),
         )
         await send(interaction, embeds=[embed], ephemeral=True)

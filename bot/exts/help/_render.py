@@ -23,6 +23,7 @@ def help_embed(
     commands: Sequence[CommandHelp],
     role: Role,
     moderator_commands: Sequence[CommandHelp] = (),
+    maintainer_commands: Sequence[CommandHelp] = (),
 ) -> discord.Embed:
     """What the bot can do, for a learner, a moderator or a maintainer.
 
@@ -57,4 +58,6 @@ def help_embed(
             "changed. Set the maintainer role with `/config maintainer-role`.",
             inline=False,
         )
+        for command in maintainer_commands:
+            embeds.field(embed, command.usage, command.description, inline=False)
     return embeds.footer(embed, f"Shown for a {role.value}. Start with /lesson.")

@@ -25,10 +25,10 @@ async def test_slash_commands_are_synced_for_servers_and_bot_dms(
     assert {"course", "lesson", "quiz", "progress", "leaderboard", "settings", "help"} <= set(
         commands
     )
-    moderators = {"schedule", "config"}  # servers only, Manage Server by default
+    staff = {"schedule", "config", "maintain"}  # servers only, Manage Server by default
     for name, command in commands.items():
         # a server, and a DM with the bot (moderator commands: a server only)
-        assert sorted(command["contexts"]) == ([0] if name in moderators else [0, 1])
+        assert sorted(command["contexts"]) == ([0] if name in staff else [0, 1])
         assert command["integration_types"] == [0]  # installed to servers
         assert command["description"]
     assert len(fake.sync_calls) == 1
