@@ -21,8 +21,8 @@ def test_there_is_exactly_one_head() -> None:
     assert len(head_revisions()) == 1
 
 
-async def test_models_match_the_migrations(database_url: str) -> None:
-    db = await open_database(database_url)
+async def test_models_match_the_migrations(empty_database_url: str) -> None:
+    db = await open_database(empty_database_url)
     try:
         def diff(connection: Any) -> list[Any]:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -35,8 +35,8 @@ async def test_models_match_the_migrations(database_url: str) -> None:
         await db.dispose()
 
 
-async def test_upgrade_downgrade_upgrade_round_trip(database_url: str) -> None:
-    db = database_from_url(database_url)
+async def test_upgrade_downgrade_upgrade_round_trip(empty_database_url: str) -> None:
+    db = database_from_url(empty_database_url)
     try:
         await upgrade_database(db.engine)
         assert await current_revision(db.engine) == head_revisions()[0]
@@ -55,9 +55,11 @@ async def test_upgrade_downgrade_upgrade_round_trip(database_url: str) -> None:
         await db.dispose()
 
 
-def test_processes_starting_together_migrate_once(database_url: str, tmp_path: Path) -> None:
+def test_processes_starting_together_migrate_once(
+    empty_database_url: str, tmp_path: Path
+) -> None:
     """Several processes upgrading the same database at the same moment all succeed."""
-    env = {**os.environ, "TUTORBOT_DATABASE__URL": database_url,
+    env = {**os.environ, "TUTORBOT_DATABASE__URL": empty_database_url,
            "TUTORBOT_PATHS__DATA_DIR": str(tmp_path)}
     processes = [
         subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], env=env,
