@@ -20,14 +20,7 @@ from bot.content.loader import load_course
 from bot.content.model import Course
 from bot.db.engine import Database, open_database
 from bot.lifecycle import Admission, Worker, WorkerRegistry
-from bot.services.course import CourseService
-from bot.services.daily import DailyService
-from bot.services.feedback import FeedbackService
-from bot.services.guild_config import GuildConfigService
-from bot.services.learners import LearnerService
-from bot.services.progress import ProgressService
-from bot.services.quiz import QuizService
-from bot.services.schedules import ScheduleService
+from bot.runtime import CourseRuntime, Services
 from bot.settings import Settings, prepare_folders
 
 if TYPE_CHECKING:
@@ -38,43 +31,16 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Services:
-    """Every use case, sharing one course."""
-
-    learners: LearnerService
-    course: CourseService
-    quiz: QuizService
-    progress: ProgressService
-    feedback: FeedbackService
-    schedules: ScheduleService
-    daily: DailyService
-    guild_config: GuildConfigService
-
-    @classmethod
-    def build(cls, course: Course, settings: Settings) -> Services:
-        """Services over ``course``."""
-        return cls(
-            learners=LearnerService(default_timezone=settings.default_timezone),
-            course=CourseService(course),
-            quiz=QuizService(course),
-            progress=ProgressService(course),
-            feedback=FeedbackService(course),
-            schedules=ScheduleService(
-                course, max_per_guild=settings.daily.max_schedules_per_guild
-            ),
-            daily=DailyService(course),
-            guild_config=GuildConfigService(settings.ask.guild_daily_token_budget),
-        )
-
-
-@dataclass
 class AppContext:
-    """What every adapter needs: settings, the course, the database and the services."""
+    """What every adapter needs: settings, the database and the course runtime.
+
+    ``runtime`` (the course and the services over it) is replaced as one unit by
+    :meth:`swap_course`; an interaction reads it once, at its start.
+    """
 
     settings: Settings
-    course: Course
     db: Database
-    services: Services
+    runtime: CourseRuntime
     _tutor: TutorService | None = field(default=None, repr=False)
     _tutor_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _daily_answers: DailyAnswerBatcher | None = field(default=None, repr=False)
@@ -137,6 +103,26 @@ class AppContext:
             )
         return self._daily_answers
 
+    @property
+    def course(self) -> Course:
+        """The current course (one read of :attr:`runtime`; adapters read ``runtime`` once)."""
+        return self.runtime.course
+
+    @property
+    def services(self) -> Services:
+        """The current services (one read of :attr:`runtime`)."""
+        return self.runtime.services
+
+    def swap_course(self, course: Course) -> CourseRuntime:
+        """Serve ``course`` from now on: new services over it, swapped in one assignment.
+
+        Interactions already running keep the runtime they read at their start. The tutor's own
+        (course, retriever) unit is not swapped here: it follows when its index is rebuilt.
+        """
+        runtime = CourseRuntime.build(course, self.settings)
+        self.runtime = runtime
+        return runtime
+
     async def tutor(self, *, progress: bool = False) -> TutorService:
         """The /ask tutor, loaded on first use (the local model and its vector cache).
 
@@ -172,5 +158,4 @@ async def build_app(settings: Settings, *, course: Course | None = None) -> AppC
         "course loaded: %d lessons, %d questions; database %s",
         len(course.lessons), len(course.questions), db.dialect,
     )
-    return AppContext(settings=settings, course=course, db=db,
-                      services=Services.build(course, settings))
+    return AppContext(settings=settings, db=db, runtime=CourseRuntime.build(course, settings))

@@ -23,7 +23,6 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.app import AppContext
-from bot.db.models.app_state import read_state, write_state
 from bot.errors import ConfigError
 from bot.exts import walk_extensions
 
@@ -140,10 +139,10 @@ class TutorBot(commands.AutoShardedBot):
             self.tree.copy_global_to(guild=guild)
         digest = self.commands_hash(guild)
         target = f"guild {guild_id}" if guild else "all servers"
-        # The hash is the adapter's own state, not the course's: it is kept in app_state
-        # directly, and no session stays open across the call to Discord.
+        # No session stays open across the call to Discord.
+        state = self.app.services.state
         async with self.app.db.sessions.begin() as session:
-            stored = await read_state(session, COMMANDS_HASH_KEY)
+            stored = await state.read(session, COMMANDS_HASH_KEY)
         if stored == digest:
             log.info("slash commands unchanged since the last sync to %s; not syncing", target)
             return False
@@ -153,7 +152,7 @@ class TutorBot(commands.AutoShardedBot):
             log.error("could not sync slash commands to %s: %s", target, exc)
             return False
         async with self.app.db.sessions.begin() as session:
-            await write_state(session, COMMANDS_HASH_KEY, digest)
+            await state.write(session, COMMANDS_HASH_KEY, digest)
         log.info("synced %d slash commands to %s", len(synced), target)
         return True
 

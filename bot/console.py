@@ -20,12 +20,15 @@ import shlex
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.app import AppContext, build_app
+from bot.content.markdown import strip_formatting
 from bot.content.model import QuestionKind
 from bot.errors import TutorError
+from bot.runtime import Actor, CourseRuntime, Services, Unit, unit_of_work
 from bot.services.course import Page
 from bot.services.quiz import AnswerResult, QuestionView, parse_number
 from bot.settings import Settings
@@ -55,14 +58,9 @@ def _bar(done: int, total: int, width: int = 10) -> str:
     return "#" * filled + "." * (width - filled)
 
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
-
-
 def plain(markdown: str) -> str:
-    """Markdown emphasis removed, for a terminal (code, lists and headings read fine as is)."""
-    text = _BOLD.sub(lambda m: m.group(1) or m.group(2), markdown)
-    return _ITALIC.sub(r"\1", text)
+    """Markdown formatting removed, for a terminal (code, lists and headings read fine as is)."""
+    return strip_formatting(markdown)
 
 
 def render_page(page: Page) -> str:
@@ -116,6 +114,8 @@ class Console:
     page_snippet: str | None = None
     question: QuestionView | None = None
     handlers: dict[str, Callable[[list[str]], Awaitable[str]]] = field(default_factory=dict)
+    #: The course runtime of the line being handled (read once per line, like an interaction).
+    runtime: CourseRuntime | None = None
 
     def __post_init__(self) -> None:
         self.handlers = {
@@ -130,6 +130,7 @@ class Console:
         text = _CONTROL.sub("", line).strip()
         if not text or text.startswith("#"):
             return ""
+        self.runtime = self.app.runtime
         try:
             return await self._dispatch(text)
         except TutorError as exc:
@@ -162,13 +163,23 @@ class Console:
             return f"Unknown command /{command[:30]}. Type /help for the list."
         return await handler(args)
 
+    @property
+    def services(self) -> Services:
+        """The services of the line being handled."""
+        return (self.runtime or self.app.runtime).services
+
+    def _unit(self, *, ensure_learner: bool = True) -> AbstractAsyncContextManager[Unit]:
+        """One transaction around service calls, as the console learner."""
+        actor = Actor(user_id=self.learner_id, name=self.name)
+        runtime = self.runtime or self.app.runtime
+        return unit_of_work(self.app.db, runtime, actor, ensure_learner=ensure_learner)
+
     async def _help(self, _args: list[str]) -> str:
         return HELP
 
     async def _course(self, _args: list[str]) -> str:
-        async with self.app.db.sessions.begin() as session:
-            await self.app.services.learners.ensure(session, self.learner_id, self.name)
-            statuses = await self.app.services.course.overview(session, self.learner_id)
+        async with self._unit() as unit:
+            statuses = await unit.services.course.overview(unit.session, self.learner_id)
         lines = []
         for status in statuses:
             mark = "[x]" if status.done else ">" if status.current else "[ ]"
@@ -181,36 +192,32 @@ class Console:
         return render_page(page)
 
     async def _lesson(self, args: list[str]) -> str:
-        async with self.app.db.sessions.begin() as session:
-            await self.app.services.learners.ensure(session, self.learner_id, self.name)
+        async with self._unit() as unit:
             if args:
-                lesson = self.app.services.course.resolve_lesson(" ".join(args))
-                page = await self.app.services.course.open_lesson(session, self.learner_id,
-                                                                  lesson.id)
+                lesson = unit.services.course.resolve_lesson(" ".join(args))
+                page = await unit.services.course.open_lesson(unit.session, self.learner_id,
+                                                              lesson.id)
             else:
-                page = await self.app.services.course.resume(session, self.learner_id)
+                page = await unit.services.course.resume(unit.session, self.learner_id)
         return await self._show(page)
 
     async def _step(self, offset: int) -> str:
         if self.page_snippet is None:
             return await self._lesson([])
-        async with self.app.db.sessions.begin() as session:
-            await self.app.services.learners.ensure(session, self.learner_id, self.name)
-            page = await self.app.services.course.step(session, self.learner_id,
-                                                       self.page_snippet, offset)
+        async with self._unit() as unit:
+            page = await unit.services.course.step(unit.session, self.learner_id,
+                                                   self.page_snippet, offset)
         return await self._show(page)
 
     async def _done(self) -> str:
         if self.page_snippet is None:
             return "Open a lesson first with /lesson."
-        lesson = self.app.course.lesson_of(self.page_snippet)
-        if lesson is None:
-            return "That lesson is no longer in the course."
-        async with self.app.db.sessions.begin() as session:
-            await self.app.services.course.mark_done(session, self.learner_id, lesson.id)
-        following = self.app.course.next_lesson(lesson.id)
+        async with self._unit(ensure_learner=False) as unit:
+            page = await unit.services.course.mark_done_at(unit.session, self.learner_id,
+                                                           self.page_snippet)
+        following = page.next_lesson
         tail = f" Next up: {following.label} (type n)." if following else " That was the last one!"
-        return f"Marked {lesson.label} as done.{tail}"
+        return f"Marked {page.lesson.label} as done.{tail}"
 
     async def _quiz(self, args: list[str]) -> str:
         count: int | None = None
@@ -219,11 +226,10 @@ class Console:
             count = int(args.pop())
         lesson_id = None
         if args:
-            lesson_id = self.app.services.course.resolve_lesson(" ".join(args)).id
-        async with self.app.db.sessions.begin() as session:
-            await self.app.services.learners.ensure(session, self.learner_id, self.name)
-            view = await self.app.services.quiz.start(session, self.learner_id, guild_id=None,
-                                                      lesson_id=lesson_id, count=count)
+            lesson_id = self.services.course.resolve_lesson(" ".join(args)).id
+        async with self._unit() as unit:
+            view = await unit.services.quiz.start(unit.session, self.learner_id, guild_id=None,
+                                                  lesson_id=lesson_id, count=count)
         self.question = view
         return render_question(view)
 
@@ -247,9 +253,9 @@ class Console:
             if len(reply) != 1 or reply not in letters:
                 return f"Answer with a letter from a to {letters[-1]}."
             choice_id = view.choices[letters.index(reply)].id
-        async with self.app.db.sessions.begin() as session:
-            result = await self.app.services.quiz.record_answer(
-                session, view.attempt_id, self.learner_id, view.question.id,
+        async with self._unit(ensure_learner=False) as unit:
+            result = await unit.services.quiz.record_answer(
+                unit.session, view.attempt_id, self.learner_id, view.question.id,
                 choice_id=choice_id, value=value,
             )
         self.question = result.next_question
@@ -259,10 +265,9 @@ class Console:
         return text_out
 
     async def _progress(self, _args: list[str]) -> str:
-        async with self.app.db.sessions.begin() as session:
-            await self.app.services.learners.ensure(session, self.learner_id, self.name)
-            summary = await self.app.services.progress.summary(session, self.learner_id,
-                                                               guild_id=None)
+        async with self._unit() as unit:
+            summary = await unit.services.progress.summary(unit.session, self.learner_id,
+                                                           guild_id=None)
         accuracy = f"{summary.accuracy:.0%}" if summary.accuracy is not None else "-"
         lines = [
             f"Course: {_bar(summary.lessons_done, summary.lessons_total)} "
@@ -281,9 +286,9 @@ class Console:
         period = (args[0].lower() if args else "all")
         if period not in {"week", "all"}:
             return "Use /leaderboard week or /leaderboard all."
-        since = self.app.services.progress.week_start() if period == "week" else None
-        async with self.app.db.sessions() as session:
-            board = await self.app.services.progress.leaderboard(session, None, since=since)
+        since = self.services.progress.week_start() if period == "week" else None
+        async with self._unit(ensure_learner=False) as unit:
+            board = await unit.services.progress.leaderboard(unit.session, None, since=since)
         if not board:
             return "No points yet. Answer quiz questions to get on the board."
         return "\n".join(f"{e.rank:>2}. {e.name} - {e.points} point(s)" for e in board)
@@ -291,9 +296,9 @@ class Console:
     async def _settings(self, args: list[str]) -> str:
         if len(args) < 2 or args[0].lower() != "timezone":
             return "Use /settings timezone <zone>, e.g. /settings timezone Europe/Berlin."
-        async with self.app.db.sessions.begin() as session:
-            zone = await self.app.services.learners.set_timezone(
-                session, self.learner_id, " ".join(args[1:]))
+        async with self._unit(ensure_learner=False) as unit:
+            zone = await unit.services.learners.set_timezone(
+                unit.session, self.learner_id, " ".join(args[1:]))
         return f"Your time zone is now {zone}."
 
     async def _ask(self, args: list[str]) -> str:
@@ -323,7 +328,7 @@ async def run_console(settings: Settings, *, stdin: TextIO | None = None,
     interactive = stdin.isatty()
     try:
         if interactive:
-            print(f'tutorbot console: "Generative AI fundamentals", {len(app.course.lessons)} '
+            print(f'tutorbot console: "Generative AI fundamentals", {len(app.runtime.course.lessons)} '
                   "lessons. Type /help, or /lesson to start.", file=stdout)
         while True:
             if interactive:

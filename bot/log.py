@@ -11,8 +11,10 @@ NOISY_LIBRARIES = ("discord", "httpx", "httpx2", "httpcore", "anthropic", "alemb
 
 
 class _QuietLibraries(logging.Filter):
-    """Drops library records below WARNING, even if a library lowers its own logger's level
-    (bm25s sets DEBUG on import)."""
+    """Drops library records below WARNING.
+
+    Even if a library lowers its own logger's level (bm25s sets DEBUG on import).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.WARNING:

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.app import AppContext, Services
+from bot.app import AppContext
 from bot.content.model import Course
 from bot.db.engine import open_database
 from bot.lifecycle import Admission, ShuttingDownError, Worker
+from bot.runtime import CourseRuntime
 from bot.settings import Settings
 
 
@@ -46,8 +47,7 @@ class Recorder:
 @pytest.fixture
 async def sqlite_app(tmp_path: Path, course: Course, settings: Settings) -> AsyncIterator[AppContext]:
     db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'life.sqlite3'}")
-    app = AppContext(settings=settings, course=course, db=db,
-                     services=Services.build(course, settings))
+    app = AppContext(settings=settings, db=db, runtime=CourseRuntime.build(course, settings))
     yield app
     await app.stop(within_s=1.0)
 

@@ -49,6 +49,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        """The value as stored: UTC (naive on SQLite); a naive datetime is refused."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -57,6 +58,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """The value as read: always timezone-aware, in UTC."""
         if value is None:
             return None
         if value.tzinfo is None:

@@ -1,5 +1,8 @@
 """What every extension does with an interaction: who is asking, replying, deferring in time.
 
+Every handler runs in a :class:`Turn`: the one unit of work per interaction (admission, the
+course runtime read once, a transaction only around service calls, timing and counting).
+
 Every reply goes through :func:`send` or :func:`edit`, which disable mentions on the message
 itself (on top of the bot-wide default), so nothing the bot says can ever ping anyone.
 """
@@ -7,18 +10,23 @@ itself (on top of the bot-wide default), so nothing the bot says can ever ping a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import runtime
 from bot.db.sqlite_inline import lock_wait
+from bot.runtime import Unit, unit_of_work
 
 if TYPE_CHECKING:
     from bot.app import AppContext
     from bot.bot import TutorBot
+    from bot.content.model import Course
+    from bot.runtime import Services
 
 T = TypeVar("T")
 
@@ -29,14 +37,8 @@ DEFER_AFTER_S = 1.5
 LOCK_WAIT_S = 10.0
 
 
-@dataclass(frozen=True)
-class Actor:
-    """The person behind an interaction, and where they are."""
-
-    user_id: int
-    name: str
-    guild_id: int | None  # None in DMs
-    guild_name: str
+class Actor(runtime.Actor):
+    """The person behind an interaction, and where they are (a :class:`bot.runtime.Actor`)."""
 
     @classmethod
     def of(cls, interaction: discord.Interaction[Any]) -> Actor:
@@ -56,15 +58,104 @@ def app_of(interaction: discord.Interaction[Any]) -> AppContext:
     return cast("TutorBot", interaction.client).app
 
 
-async def ensure_learner(session: AsyncSession, app: AppContext, actor: Actor) -> None:
-    """Make the actor a learner (created on first contact; guild membership recorded)."""
-    await app.services.learners.ensure(
-        session,
-        actor.user_id,
-        actor.name,
-        guild_id=actor.guild_id,
-        guild_name=actor.guild_name,
-    )
+def interaction_name(interaction: discord.Interaction[Any]) -> str:
+    """What an interaction is, for counting: ``/quiz``, ``button:pg``, ``modal:qv``."""
+    command = interaction.command
+    if command is not None:
+        return f"/{command.qualified_name}"
+    data: Any = interaction.data or {}
+    custom_id = str(data.get("custom_id", ""))
+    kind = "modal" if interaction.type is discord.InteractionType.modal_submit else "button"
+    parts = custom_id.split(":")  # ``version:kind:...`` (bot.ui.custom_ids)
+    return f"{kind}:{(parts[1] if len(parts) > 1 else parts[0])[:16]}"
+
+
+@dataclass
+class InteractionStats:
+    """How many interactions of each kind ran, failed, and how long they took in total.
+
+    The one place every interaction is timed and counted (:class:`Turn`); the metrics
+    exporter reads these counters.
+    """
+
+    started: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def record(self, name: str, seconds: float, *, failed: bool) -> None:
+        """Count one finished interaction of kind ``name``."""
+        self.started[name] += 1
+        if failed:
+            self.failed[name] += 1
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+
+
+#: Counters of every interaction this process handled (all bots of the process share them).
+STATS = InteractionStats()
+
+
+class Turn:
+    """One interaction, from its start to its last reply: the unit every handler runs in.
+
+    ``async with Turn(interaction) as turn:`` wraps a handler's whole body. On entry it admits
+    the interaction (a stopping app refuses it with a short "restarting" reply), reads the
+    course runtime once (:attr:`runtime`) and starts the clock; on exit it counts and times
+    the interaction. Inside, :meth:`run` is the one way to call services: a transaction around
+    the call only, under the deadline, never across an await on Discord or Anthropic.
+    """
+
+    def __init__(self, interaction: discord.Interaction[Any]) -> None:
+        self.interaction = interaction
+        self.app = app_of(interaction)
+        self.runtime = self.app.runtime  # read once: a course swap mid-interaction is not seen
+        self.actor = Actor.of(interaction)
+        self.name = interaction_name(interaction)
+        self._started = 0.0
+
+    @property
+    def services(self) -> Services:
+        """The services of the runtime this interaction started with."""
+        return self.runtime.services
+
+    @property
+    def course(self) -> Course:
+        """The course of the runtime this interaction started with."""
+        return self.runtime.course
+
+    async def __aenter__(self) -> Turn:
+        # Hooks that see every interaction go here and in __aexit__ (admission for a graceful
+        # shutdown, metrics): nowhere else.
+        self.app.admission.enter()  # raises ShuttingDownError (a friendly reply) when stopping
+        self._started = time.perf_counter()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        elapsed = time.perf_counter() - self._started
+        self.app.admission.leave()
+        STATS.record(self.name, elapsed, failed=exc_type is not None)
+
+    async def run(
+        self,
+        call: Callable[[Unit], Awaitable[T]],
+        *,
+        ephemeral: bool = False,
+        update: bool = False,
+        ensure_learner: bool = True,
+    ) -> T:
+        """Run ``call`` in one transaction (the actor ensured as a learner first).
+
+        The deadline applies as :func:`within_deadline` says: slow work defers the interaction
+        (``update=True`` for a button whose message will be edited; otherwise "thinking",
+        private when ``ephemeral``).
+        """
+
+        async def work() -> T:
+            async with unit_of_work(
+                self.app.db, self.runtime, self.actor, ensure_learner=ensure_learner
+            ) as unit:
+                return await call(unit)
+
+        return await within_deadline(self.interaction, work(), ephemeral=ephemeral, update=update)
 
 
 async def within_deadline(

@@ -62,12 +62,15 @@ class AlwaysLeader:
     description = "the only process"
 
     async def try_acquire(self) -> bool:
+        """Take the leadership if it is free; whether this process holds it now."""
         return True
 
     async def still_held(self) -> bool:
+        """Whether this process still holds the leadership."""
         return True
 
     async def release(self) -> None:
+        """Give the leadership up (no-op when not held)."""
         return None
 
 
@@ -81,6 +84,7 @@ class FileLockLeadership:
         self._told = False
 
     async def try_acquire(self) -> bool:
+        """Take the leadership if it is free; whether this process holds it now."""
         import fcntl
 
         if self._fd is not None:
@@ -105,9 +109,11 @@ class FileLockLeadership:
         return True
 
     async def still_held(self) -> bool:
+        """Whether this process still holds the leadership."""
         return self._fd is not None
 
     async def release(self) -> None:
+        """Give the leadership up (no-op when not held)."""
         import fcntl
 
         if self._fd is not None:
@@ -145,6 +151,7 @@ class PostgresLeadership:
         self._told = False
 
     async def try_acquire(self) -> bool:
+        """Take the leadership if it is free; whether this process holds it now."""
         import asyncpg
 
         if self._conn is not None:
@@ -185,6 +192,7 @@ class PostgresLeadership:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
 
     async def still_held(self) -> bool:
+        """Whether this process still holds the leadership."""
         if self._conn is None:
             return False
         try:
@@ -207,6 +215,7 @@ class PostgresLeadership:
         return True
 
     async def release(self) -> None:
+        """Give the leadership up (no-op when not held)."""
         conn, self._conn = self._conn, None
         if conn is not None:
             await self._close(conn)

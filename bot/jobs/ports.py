@@ -86,15 +86,20 @@ class Publisher(Protocol):
         ...
 
     async def post_results(self, results: Results) -> int:
-        """Post the results (right answer and why, answered, share right, first five right)
-        in the post's channel with ``results.nonce``; return the message id."""
+        """Post the results in the post's channel with ``results.nonce``; the message id.
+
+        The results: the right answer and why, how many answered, the share right, and the
+        first five right.
+        """
         ...
 
     async def notify_paused(
         self, schedule: ScheduleView, reason: str, notice_channel_id: int | None
     ) -> None:
-        """Tell the moderators a schedule was paused: in the notice channel if there is one,
-        else by DM to ``schedule.created_by``. Must not raise (best effort, logged)."""
+        """Tell the moderators a schedule was paused (best effort: logged, never raises).
+
+        In the notice channel if there is one, else by DM to ``schedule.created_by``.
+        """
         ...
 
 

@@ -181,7 +181,8 @@ class _Quote:
 def _quoted_hits(question: str, hits: list[Hit]) -> list[Hit]:
     """The hits to quote from: the best ones, unless the question asks for a name, a year or a
     number that they do not hold and a close runner-up does ("who invented X": the passage
-    that says who, not the one that best describes X)."""
+    that says who, not the one that best describes X).
+    """
     wanted = answer_types(question) - {"term"}
     best = [
         hit for rank, hit in enumerate(hits[:PASSAGES_QUOTED])

@@ -32,6 +32,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from bot.content.markdown import strip_formatting
 from bot.content.model import Course, Lesson, Snippet
 from bot.qa.embedder import MODEL_SHA256, Embedder
 
@@ -163,11 +164,6 @@ _LIST_RE = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s")
 _TABLE_RE = re.compile(r"^\s*\|")
 _QUOTE_RE = re.compile(r"^\s*>\s?")
-_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_STRONG_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EM_STAR_RE = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
-_EM_UNDER_RE = re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])")
 _HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
 _STRESS_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
 _CODE_SPAN_RE = re.compile(r"`([^`]*)`")
@@ -245,12 +241,7 @@ def strip_inline(markdown: str, *, keep_code: bool = True) -> str:
 
     Inline code keeps its backticks when ``keep_code`` (Discord shows them as code).
     """
-    text = _IMAGE_RE.sub(r"\1", markdown)
-    text = _LINK_RE.sub(r"\1", text)
-    for _ in range(2):  # nested emphasis such as ***x***
-        text = _STRONG_RE.sub(r"\2", text)
-        text = _EM_STAR_RE.sub(r"\1", text)
-        text = _EM_UNDER_RE.sub(r"\1", text)
+    text = strip_formatting(markdown)
     if not keep_code:
         text = _CODE_SPAN_RE.sub(r"\1", text)
     return _SPACES_RE.sub(" ", text).strip()
@@ -441,7 +432,8 @@ MAX_SUBJECT_WORDS = 4
 
 def definition_subject(question: str) -> tuple[str, ...]:
     """What a definition question asks about, as stems in order ("what is a context window?":
-    ``("context", "window")``); empty when ``question`` is not a definition question."""
+    ``("context", "window")``); empty when ``question`` is not a definition question.
+    """
     match = _DEFINITION_RE.match(question.strip())
     if not match:
         return ()
@@ -491,7 +483,8 @@ _PRONOUN_RE = re.compile(r"^\W*(?:it|they|this|these)\b", re.IGNORECASE)
 def defines(sentence: str, subject: Sequence[str], previous: str = "") -> bool:
     """Whether ``sentence`` defines ``subject``: "X is/are/means/stands for/refers to...",
     "... called X", "... is the X", "X, a ...", "X (...)" or "... (X)"; or, right after a
-    ``previous`` sentence naming X, "It is/They stand for ..."."""
+    ``previous`` sentence naming X, "It is/They stand for ...".
+    """
     if not subject:
         return False
     pronoun = _PRONOUN_RE.match(sentence)
@@ -787,7 +780,8 @@ class Retriever:
     def _term_scores(self, query: str, rare: dict[str, float]) -> np.ndarray:
         """Per passage: the IDF of the rare terms it holds, plus a bonus when it opens on the
         subject of a definition question: 1 when one of its first sentences defines it, 0.5
-        when only its title names it."""
+        when only its title names it.
+        """
         scores = np.zeros(len(self.passages), dtype=np.float64)
         subject = definition_subject(query)
         for i, terms in enumerate(self._passage_terms):

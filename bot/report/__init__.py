@@ -1,0 +1,1 @@
+"""The maintainers' report: figures read from the database, rendered as files."""

@@ -6,9 +6,9 @@ was showing), so a page opened before a restart still moves correctly afterwards
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import Course, Lesson, Snippet
@@ -28,6 +28,9 @@ class Page:
     total: int
     lesson_done: bool
     next_lesson: Lesson | None  # the lesson after this one (offered on the last snippet)
+    #: Set by :meth:`CourseService.step` past the course's very last snippet: the learner has
+    #: just read the whole course.
+    finished_course: bool = False
 
     @property
     def has_previous(self) -> bool:
@@ -210,7 +213,8 @@ class CourseService:
             await self.mark_done(session, learner_id, lesson.id)
             following = self.course.next_lesson(lesson.id)
             if following is None:
-                return await self.show(session, learner_id, lesson.snippets[-1].id)
+                page = await self.show(session, learner_id, lesson.snippets[-1].id)
+                return replace(page, finished_course=page.lesson_done)
             return await self.open_lesson(session, learner_id, following.id)
         target = max(target, 0)
         return await self.show(session, learner_id, lesson.snippets[target].id)
@@ -230,6 +234,21 @@ class CourseService:
         return await session.scalar(
             select(LessonPost.learner_id).where(LessonPost.message_id == message_id)
         )
+
+    async def mark_done_at(self, session: AsyncSession, learner_id: int, snippet_id: str) -> Page:
+        """Mark the lesson of ``snippet_id`` finished and show that snippet again.
+
+        Raises :class:`~bot.errors.NotFoundError` when the snippet left the course since the
+        page was opened.
+        """
+        lesson = self.course.lesson_of(snippet_id)
+        if lesson is None:
+            raise NotFoundError(
+                "That part of the course has changed since this page was opened. "
+                "Use /lesson to continue where you left off."
+            )
+        await self.mark_done(session, learner_id, lesson.id)
+        return await self.show(session, learner_id, snippet_id)
 
     async def mark_done(self, session: AsyncSession, learner_id: int, lesson_id: str) -> Lesson:
         """Mark a lesson finished (idempotent: the first completion time is kept)."""
@@ -254,17 +273,3 @@ class CourseService:
             .values(completed_at=now, updated_at=now)
         )
         return lesson
-
-    async def lessons_done(self, session: AsyncSession, learner_id: int) -> int:
-        """How many lessons of the current course the learner has finished."""
-        ids = [lesson.id for lesson in self.course.lessons]
-        count = await session.scalar(
-            select(func.count())
-            .select_from(LessonProgress)
-            .where(
-                LessonProgress.learner_id == learner_id,
-                LessonProgress.completed_at.is_not(None),
-                LessonProgress.lesson_id.in_(ids),
-            )
-        )
-        return int(count or 0)

@@ -99,6 +99,7 @@ class QuestionView:
     number: int  # 1-based
     total: int
     choices: tuple[Choice, ...]
+    lesson: Lesson | None = None  # the question's lesson, so adapters need not look it up
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ class QuizService:
             number=index + 1,
             total=len(attempt.question_ids),
             choices=shuffled_choices(question, attempt.seed),
+            lesson=self.course.lesson(question.lesson_id),
         )
 
     async def _attempt(self, session: AsyncSession, attempt_id: int, learner_id: int) -> Any:
@@ -196,23 +198,6 @@ class QuizService:
         connection = await session.connection()
         attempt = (await connection.execute(_ATTEMPT_BY_ID, {"attempt_id": attempt_id})).first()
         return _owned(attempt, learner_id)
-
-    async def current(
-        self, session: AsyncSession, attempt_id: int, learner_id: int
-    ) -> QuestionView | None:
-        """The first unanswered question of the attempt, or ``None`` if it is finished."""
-        attempt = await self._attempt(session, attempt_id, learner_id)
-        answered = await self._answered_ids(session, attempt_id)
-        for index, qid in enumerate(attempt.question_ids):
-            if qid not in answered:
-                return self._view(attempt, index)
-        return None
-
-    async def _answered_ids(self, session: AsyncSession, attempt_id: int) -> set[str]:
-        rows = await session.execute(
-            select(QuizAnswer.question_id).where(QuizAnswer.attempt_id == attempt_id)
-        )
-        return {row.question_id for row in rows}
 
     async def record_answer(
         self,
@@ -312,21 +297,4 @@ class QuizService:
                 lesson=self.course.lesson(attempt.lesson_id or ""),
             ),
             next_question=next_view,
-        )
-
-    async def score(self, session: AsyncSession, attempt_id: int, learner_id: int) -> Score:
-        """The attempt's score so far."""
-        attempt = await self._attempt(session, attempt_id, learner_id)
-        rows = (
-            await session.execute(
-                select(QuizAnswer.correct).where(QuizAnswer.attempt_id == attempt.id)
-            )
-        ).all()
-        return Score(
-            attempt_id=attempt.id,
-            correct=sum(1 for r in rows if r.correct),
-            answered=len(rows),
-            total=len(attempt.question_ids),
-            finished=len(rows) >= len(attempt.question_ids),
-            lesson=self.course.lesson(attempt.lesson_id or ""),
         )

@@ -199,8 +199,11 @@ def storable(text: str) -> str:
 
 
 async def _reap(task: asyncio.Task[object]) -> None:
-    """Wait for a task just cancelled, ignoring how it ended, but never swallow a cancellation
-    of the task that waits (a shutdown cancelling the /ask in flight must go through)."""
+    """Wait for a task just cancelled, ignoring how it ended.
+
+    Never swallows a cancellation of the task that waits (a shutdown cancelling the /ask in
+    flight must go through).
+    """
     try:
         await task
     except asyncio.CancelledError:

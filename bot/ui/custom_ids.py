@@ -97,10 +97,12 @@ class PageStep(CustomId):
     offset: int
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.learner_id), self.snippet_id, str(self.offset))
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> PageStep:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(from_base36(match["learner"]), match["snippet"], int(match["offset"]))
 
 
@@ -114,10 +116,12 @@ class MarkDone(CustomId):
     snippet_id: str
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.learner_id), self.snippet_id)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> MarkDone:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(from_base36(match["learner"]), match["snippet"])
 
 
@@ -130,10 +134,12 @@ class OpenSnippet(CustomId):
     snippet_id: str
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (self.snippet_id,)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> OpenSnippet:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(match["snippet"])
 
 
@@ -147,10 +153,12 @@ class CoursePage(CustomId):
     page: int
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.learner_id), str(self.page))
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> CoursePage:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(from_base36(match["learner"]), int(match["page"]))
 
 
@@ -163,10 +171,12 @@ class QuizMe(CustomId):
     lesson_id: str | None  # None: questions from the whole course
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (self.lesson_id or ALL_LESSONS,)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> QuizMe:
+        """Rebuild the value from a match of :attr:`pattern`."""
         lesson = match["lesson"]
         return cls(None if lesson == ALL_LESSONS else lesson)
 
@@ -189,6 +199,7 @@ class Answer(CustomId):
     choice_id: str
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (
             to_base36(self.learner_id),
             to_base36(self.attempt_id),
@@ -198,6 +209,7 @@ class Answer(CustomId):
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> Answer:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(
             from_base36(match["learner"]),
             from_base36(match["attempt"], MAX_ROW_ID),
@@ -219,10 +231,12 @@ class AskNumber(CustomId):
     question_id: str
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.learner_id), to_base36(self.attempt_id), self.question_id)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> AskNumber:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(
             from_base36(match["learner"]),
             from_base36(match["attempt"], MAX_ROW_ID),
@@ -243,10 +257,12 @@ class NumberAnswer(CustomId):
     question_id: str
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.learner_id), to_base36(self.attempt_id), self.question_id)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> NumberAnswer:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(
             from_base36(match["learner"]),
             from_base36(match["attempt"], MAX_ROW_ID),
@@ -267,10 +283,12 @@ class RateAnswer(CustomId):
     rating: int
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.asker_id), to_base36(self.ask_log_id), str(self.rating))
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> RateAnswer:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(
             from_base36(match["asker"]),
             from_base36(match["answer"], MAX_ROW_ID),
@@ -290,10 +308,12 @@ class FeedbackForm(CustomId):
     lesson_id: str | None
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (self.lesson_id or ALL_LESSONS,)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> FeedbackForm:
+        """Rebuild the value from a match of :attr:`pattern`."""
         lesson = match["lesson"]
         return cls(None if lesson == ALL_LESSONS else lesson)
 
@@ -308,10 +328,12 @@ class ReportQuestion(CustomId):
     question_id: str
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.attempt_id), self.question_id)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> ReportQuestion:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(from_base36(match["attempt"], MAX_ROW_ID), match["question"])
 
 
@@ -328,10 +350,12 @@ class ReportReason(CustomId):
     reason: str
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.attempt_id), self.question_id, self.reason)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> ReportReason:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(from_base36(match["attempt"], MAX_ROW_ID), match["question"], match["reason"])
 
 
@@ -355,10 +379,12 @@ class TellWhy(CustomId):
     form: bool = False  # False: the button; True: the modal it opens
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.ask_log_id), "m" if self.form else "b")
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> TellWhy:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(from_base36(match["answer"], MAX_ROW_ID), match["form"] == "m")
 
 
@@ -377,11 +403,13 @@ class FeedbackPageKey(CustomId):
     page: int
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (self.lesson_id or ALL_LESSONS, self.feedback_kind or ALL_LESSONS,
                 self.status or ALL_LESSONS, str(self.page))
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> FeedbackPageKey:
+        """Rebuild the value from a match of :attr:`pattern`."""
         def opt(value: str) -> str | None:
             return None if value == ALL_LESSONS else value
 
@@ -397,10 +425,12 @@ class ForgetMe(CustomId):
     pattern: ClassVar[str] = _pattern("fg", "(?P<confirm>y)")
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return ("y",)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> ForgetMe:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls()
 
 

@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import AppContext, Services
+from bot.app import AppContext
 from bot.bot import TutorBot, create_bot
 from bot.content.model import Course
 from bot.db.engine import open_database
 from bot.qa.retrieval import Retriever
+from bot.runtime import CourseRuntime
 from bot.settings import Settings
 
 # ``tests.fakediscord`` needs the repository root on sys.path whatever pytest's import mode.
@@ -129,9 +130,7 @@ async def make_app(
 
     async def make() -> AppContext:
         db = await open_database(database_url)
-        app = AppContext(
-            settings=settings, course=course, db=db, services=Services.build(course, settings)
-        )
+        app = AppContext(settings=settings, db=db, runtime=CourseRuntime.build(course, settings))
         made.append(app)
         return app
 

@@ -7,10 +7,11 @@ import asyncio
 import discord
 import pytest
 
-from bot.app import AppContext, Services
+from bot.app import AppContext
 from bot.bot import COMMANDS_HASH_KEY, current_endpoints, point_discord_py_at, run_bot
 from bot.db.models.app_state import AppState
 from bot.errors import ConfigError
+from bot.runtime import CourseRuntime
 from bot.settings import Settings
 from tests.exts.conftest import AppFactory, count, run, running_bot
 from tests.fakediscord import FakeDiscord
@@ -23,10 +24,7 @@ def pointed_at(app: AppContext, fake: FakeDiscord, **discord: object) -> AppCont
     )
     settings: Settings = app.settings.model_copy(update={"discord": section})
     return AppContext(
-        settings=settings,
-        course=app.course,
-        db=app.db,
-        services=Services.build(app.course, settings),
+        settings=settings, db=app.db, runtime=CourseRuntime.build(app.course, settings)
     )
 
 

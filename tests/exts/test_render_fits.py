@@ -117,10 +117,16 @@ async def test_every_question_and_every_verdict_fits(real_course: Course) -> Non
     questions = list(real_course.questions.values())
     for index, question in enumerate(questions):
         following = questions[(index + 1) % len(questions)]
-        view = QuestionView(2**63 - 1, question, 20, 20, shuffled_choices(question, index))
-        assert_fits(quiz_render.quiz_question(view, _lesson(real_course, question)))
+        view = QuestionView(
+            2**63 - 1, question, 20, 20, shuffled_choices(question, index),
+            _lesson(real_course, question),
+        )
+        assert_fits(quiz_render.quiz_question(view))
         assert_buttons_fit(quiz_render.question_buttons(view, LEARNER))
-        next_view = QuestionView(2**63 - 1, following, 20, 20, shuffled_choices(following, 1))
+        next_view = QuestionView(
+            2**63 - 1, following, 20, 20, shuffled_choices(following, 1),
+            _lesson(real_course, following),
+        )
         for right in (True, False):
             given, _, _ = _answer_for(question, right)
             for finished in (False, True):
@@ -135,7 +141,7 @@ async def test_every_question_and_every_verdict_fits(real_course: Course) -> Non
                     score,
                     None if finished else next_view,
                 )
-                shown = quiz_render.answer_embeds(result, _lesson(real_course, following))
+                shown = quiz_render.answer_embeds(result)
                 assert_fits(*shown)
                 assert "Read more: Lesson" in (shown[0].description or "")
                 assert_buttons_fit(quiz_render.after_answer(result, LEARNER))
@@ -144,7 +150,7 @@ async def test_every_question_and_every_verdict_fits(real_course: Course) -> Non
 async def test_choices_are_lettered_in_the_attempts_order(real_course: Course) -> None:
     question = next(q for q in real_course.questions.values() if q.kind is QuestionKind.SINGLE)
     view = QuestionView(1, question, 1, 1, shuffled_choices(question, 3))
-    body = quiz_render.quiz_question(view, None).description or ""
+    body = quiz_render.quiz_question(view).description or ""
     for letter, choice in zip("ABCDE", view.choices, strict=False):
         assert f"**{letter}.** {choice.text}" in body
     buttons = quiz_render.question_buttons(view, 5).to_components()[0]["components"]

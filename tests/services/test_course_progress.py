@@ -75,7 +75,8 @@ async def test_viewing_twice_records_one_view_and_mark_done_is_idempotent(
             await app.services.course.mark_done(session, ME, "fx-nn")
     async with app.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(SnippetView)) == 1
-        assert await app.services.course.lessons_done(session, ME) == 1
+        summary = await app.services.progress.summary(session, ME, guild_id=None)
+        assert summary.lessons_done == 1
 
 
 async def test_a_stale_snippet_id_is_a_friendly_error(app: AppContext) -> None:

@@ -34,10 +34,13 @@ def _right(app: AppContext, question_id: str) -> dict[str, object]:
 
 
 async def test_answering_every_question_finishes_with_a_score(app: AppContext) -> None:
-    attempt_id = await _start(app)
     async with app.db.sessions.begin() as session:
-        view = await app.services.quiz.current(session, attempt_id, LEARNER)
-    assert view is not None and view.number == 1 and view.total == 3
+        await app.services.learners.ensure(session, LEARNER, "L", guild_id=GUILD)
+        view = await app.services.quiz.start(session, LEARNER, guild_id=GUILD,
+                                             lesson_id="fx-genai", count=3,
+                                             rng=random.Random(1))
+    attempt_id = view.attempt_id
+    assert view.number == 1 and view.total == 3
     results = []
     while view is not None:
         async with app.db.sessions.begin() as session:

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, UTCDateTime, utcnow
-from bot.db.upsert import insert_ignore
 
 KEY_MAX_CHARS = 64
 
@@ -28,20 +26,4 @@ class AppState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-async def read_state(session: AsyncSession, key: str) -> str | None:
-    """The value stored under ``key``, or ``None``."""
-    row = await session.get(AppState, key, populate_existing=True)
-    return row.value if row else None
-
-
-async def write_state(session: AsyncSession, key: str, value: str) -> None:
-    """Store ``value`` under ``key`` (insert or overwrite; safe when two processes race)."""
-    now = utcnow()
-    inserted = await insert_ignore(session, AppState, key=key, value=value, updated_at=now)
-    if not inserted:
-        await session.execute(
-            update(AppState).where(AppState.key == key).values(value=value, updated_at=now)
-        )
-
-
-__all__ = ["KEY_MAX_CHARS", "AppState", "read_state", "write_state"]
+__all__ = ["KEY_MAX_CHARS", "AppState"]

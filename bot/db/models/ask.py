@@ -49,15 +49,6 @@ class AskLog(Base):
     citations: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    @property
-    def total_tokens(self) -> int:
-        """Every token the call was billed for: input, cache reads and writes, output."""
-        return (
-            self.input_tokens
-            + self.output_tokens
-            + self.cache_read_tokens
-            + self.cache_write_tokens
-        )
 
 
 __all__ = ["AskLog"]

@@ -1,6 +1,7 @@
 """Feedback: a rating and/or a comment, with the lesson, question or answer it is about.
 
-Maintainers review it (kind, reason, status and resolution: migration 0005)."""
+Maintainers review it (kind, reason, status and resolution: migration 0005).
+"""
 
 from __future__ import annotations
 

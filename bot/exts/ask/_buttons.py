@@ -15,7 +15,8 @@ from typing import Any
 import discord
 
 from bot.exts._components import Click
-from bot.exts._interactions import Actor, app_of, ensure_learner, send, within_deadline
+from bot.exts._interactions import Turn, send
+from bot.runtime import Unit
 from bot.services.tutor import asker_of
 from bot.ui import custom_ids as ids
 from bot.ui import views
@@ -46,29 +47,33 @@ class RateAnswerButton(
         if interaction.user.id != key.asker_id:
             await send(interaction, content=notice(NOT_YOUR_ANSWER), ephemeral=True)
             return
-        app = app_of(interaction)
-        actor = Actor.of(interaction)
+        async with Turn(interaction) as turn:
 
-        async def work() -> bool:
-            async with app.db.sessions.begin() as session:
+            async def rate(unit: Unit) -> bool:
                 # The id's asker may be edited: who asked is what the log row says.
-                asker = await asker_of(session, key.ask_log_id)
-                if asker is not None and asker != actor.user_id:
+                asker = await asker_of(unit.session, key.ask_log_id)
+                if asker is not None and asker != unit.actor.user_id:
                     return False
-                await ensure_learner(session, app, actor)
-                await app.services.feedback.rate_answer(
-                    session, actor.user_id, key.ask_log_id, key.rating, guild_id=actor.guild_id
+                actor = unit.actor
+                await unit.services.learners.ensure(
+                    unit.session, actor.user_id, actor.name,
+                    guild_id=actor.guild_id, guild_name=actor.guild_name,
+                )
+                await unit.services.feedback.rate_answer(
+                    unit.session, actor.user_id, key.ask_log_id, key.rating,
+                    guild_id=actor.guild_id,
                 )
                 return True
 
-        rated = await within_deadline(interaction, work(), ephemeral=True)
-        reply = THANKS[key.rating] if rated else NOT_YOUR_ANSWER
-        # After a 👎, a button that opens the comment modal (a modal must be a click's first
-        # response, so it takes a second click: the feedback extension handles it).
-        why = None
-        if rated and key.rating == -1:
-            why = views.StaticView(views.button(TELL_WHY_LABEL, ids.TellWhy(key.ask_log_id)))
-        await send(interaction, content=notice(reply), view=why, ephemeral=True)
+            # Nothing is written (not even the learner) for a forged asker id.
+            rated = await turn.run(rate, ephemeral=True, ensure_learner=False)
+            reply = THANKS[key.rating] if rated else NOT_YOUR_ANSWER
+            # After a 👎, a button that opens the comment modal (a modal must be a click's first
+            # response, so it takes a second click: the feedback extension handles it).
+            why = None
+            if rated and key.rating == -1:
+                why = views.StaticView(views.button(TELL_WHY_LABEL, ids.TellWhy(key.ask_log_id)))
+            await send(interaction, content=notice(reply), view=why, ephemeral=True)
 
 
 BUTTONS = (RateAnswerButton,)

@@ -81,10 +81,12 @@ _SCHEME_RE = re.compile(r"(?<=[A-Za-z0-9]):(?=//)")
 
 
 def quoted(text: str) -> str:
-    """Learner text made inert for a public message: Markdown escaped and no link left live
-    (``[text](url)`` shows as typed; ``https://`` becomes ``https\\://``, which Discord shows
-    as typed without making it a link). Mentions stay as typed: every reply is sent with
-    mentions disabled, so they ping no one."""
+    r"""Learner text made inert for a public message: Markdown escaped, no link left live.
+
+    ``[text](url)`` shows as typed; ``https://`` becomes ``https\://``, which Discord shows
+    as typed without making it a link. Mentions stay as typed: every reply is sent with
+    mentions disabled, so they ping no one.
+    """
     escaped = discord.utils.escape_markdown(text, ignore_links=False)
     return _SCHEME_RE.sub(r"\\:", escaped)
 

@@ -8,9 +8,10 @@ import discord
 
 from bot.errors import NotFoundError
 from bot.exts._components import Click
-from bot.exts._interactions import Actor, app_of, edit, send, within_deadline
+from bot.exts._interactions import Turn, edit, send
 from bot.exts.feedback import _render as render
 from bot.exts.feedback._cog import owned_answer_log
+from bot.runtime import Unit
 from bot.services.privacy import forget_learner
 from bot.ui import custom_ids as ids
 from bot.ui.embeds import notice
@@ -26,15 +27,18 @@ class ReportQuestionButton(
     key_type = ids.ReportQuestion
 
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.ReportQuestion) -> None:
-        question = app_of(interaction).course.questions.get(key.question_id)
-        if question is None:
-            raise NotFoundError("That question was removed from the course: nothing to report.")
-        await send(
-            interaction,
-            content=notice(f"What is wrong with **{question.id}**? Pick a reason:"),
-            view=render.reason_picker(key),
-            ephemeral=True,
-        )
+        async with Turn(interaction) as turn:
+            question = turn.course.questions.get(key.question_id)
+            if question is None:
+                raise NotFoundError(
+                    "That question was removed from the course: nothing to report."
+                )
+            await send(
+                interaction,
+                content=notice(f"What is wrong with **{question.id}**? Pick a reason:"),
+                view=render.reason_picker(key),
+                ephemeral=True,
+            )
 
 
 class ReportReasonButton(
@@ -47,11 +51,14 @@ class ReportReasonButton(
     key_type = ids.ReportReason
 
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.ReportReason) -> None:
-        question = app_of(interaction).course.questions.get(key.question_id)
-        if question is None:
-            raise NotFoundError("That question was removed from the course: nothing to report.")
-        form = ids.ReportForm(key.attempt_id, key.question_id, key.reason)
-        await interaction.response.send_modal(render.report_modal(form, question))
+        async with Turn(interaction) as turn:
+            question = turn.course.questions.get(key.question_id)
+            if question is None:
+                raise NotFoundError(
+                    "That question was removed from the course: nothing to report."
+                )
+            form = ids.ReportForm(key.attempt_id, key.question_id, key.reason)
+            await interaction.response.send_modal(render.report_modal(form, question))
 
 
 class TellWhyButton(
@@ -64,11 +71,14 @@ class TellWhyButton(
     key_type = ids.TellWhy
 
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.TellWhy) -> None:
-        await owned_answer_log(interaction, key.ask_log_id)
-        form = ids.TellWhy(key.ask_log_id, form=True)
-        await interaction.response.send_modal(
-            render.comment_modal(form, "Why did this answer miss?", "What was wrong or missing?")
-        )
+        async with Turn(interaction):
+            await owned_answer_log(interaction, key.ask_log_id)
+            form = ids.TellWhy(key.ask_log_id, form=True)
+            await interaction.response.send_modal(
+                render.comment_modal(
+                    form, "Why did this answer miss?", "What was wrong or missing?"
+                )
+            )
 
 
 class ForgetMeButton(
@@ -81,15 +91,13 @@ class ForgetMeButton(
     key_type = ids.ForgetMe
 
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.ForgetMe) -> None:
-        app = app_of(interaction)
-        actor = Actor.of(interaction)
+        async with Turn(interaction) as turn:
 
-        async def work() -> str:
-            async with app.db.sessions.begin() as session:
-                return (await forget_learner(session, actor.user_id)).summary()
+            async def forget(unit: Unit) -> str:
+                return (await forget_learner(unit.session, unit.actor.user_id)).summary()
 
-        summary = await within_deadline(interaction, work(), update=True)
-        await edit(interaction, content=notice(summary), view=None)
+            summary = await turn.run(forget, update=True, ensure_learner=False)
+            await edit(interaction, content=notice(summary), view=None)
 
 
 BUTTONS = (ReportQuestionButton, ReportReasonButton, TellWhyButton, ForgetMeButton)

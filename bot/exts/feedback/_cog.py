@@ -14,7 +14,7 @@ from bot.db.models import Learner, QuizAnswer
 from bot.db.models.ask import AskLog
 from bot.errors import InvalidInputError, NotAllowedError, NotFoundError
 from bot.exts._errors import report_error
-from bot.exts._interactions import Actor, app_of, ensure_learner, send, within_deadline
+from bot.exts._interactions import Turn, app_of, send
 from bot.exts.feedback import _render as render
 from bot.services.feedback import FeedbackContext
 from bot.ui import custom_ids as ids
@@ -108,27 +108,26 @@ class Feedback(commands.Cog):
         if not isinstance(key, ids.FeedbackForm | ids.ReportForm | ids.TellWhy):
             return
         try:
-            comment = submitted_value(data, render.COMMENT_INPUT_ID)
-            if isinstance(key, ids.FeedbackForm):
-                rating = parse_rating(submitted_value(data, render.RATING_INPUT_ID))
-                await self._store(interaction, comment=comment, rating=rating,
-                                  context=FeedbackContext(lesson_id=key.lesson_id))
-            elif isinstance(key, ids.ReportForm):
-                await self._report(interaction, key, comment)
-            elif key.form:
-                await owned_answer_log(interaction, key.ask_log_id)
-                if not (comment or "").strip():
-                    raise InvalidInputError("Type a few words in the box, then send it.")
-                await self._store(interaction, comment=comment,
-                                  context=FeedbackContext(ask_log_id=key.ask_log_id))
+            async with Turn(interaction) as turn:
+                comment = submitted_value(data, render.COMMENT_INPUT_ID)
+                if isinstance(key, ids.FeedbackForm):
+                    rating = parse_rating(submitted_value(data, render.RATING_INPUT_ID))
+                    await self._store(turn, comment=comment, rating=rating,
+                                      context=FeedbackContext(lesson_id=key.lesson_id))
+                elif isinstance(key, ids.ReportForm):
+                    await self._report(turn, key, comment)
+                elif key.form:
+                    await owned_answer_log(interaction, key.ask_log_id)
+                    if not (comment or "").strip():
+                        raise InvalidInputError("Type a few words in the box, then send it.")
+                    await self._store(turn, comment=comment,
+                                      context=FeedbackContext(ask_log_id=key.ask_log_id))
         except Exception as exc:
             await report_error(interaction, exc)
 
-    async def _report(
-        self, interaction: discord.Interaction[Any], key: ids.ReportForm, comment: str | None
-    ) -> None:
-        app = app_of(interaction)
-        if key.question_id not in app.course.questions:
+    async def _report(self, turn: Turn, key: ids.ReportForm, comment: str | None) -> None:
+        app = turn.app
+        if key.question_id not in turn.course.questions:
             raise NotFoundError("That question was removed from the course: nothing to report.")
         answer_id = None
         if key.attempt_id:
@@ -138,39 +137,36 @@ class Feedback(commands.Cog):
                     select(QuizAnswer.id).where(
                         QuizAnswer.attempt_id == key.attempt_id,
                         QuizAnswer.question_id == key.question_id,
-                        QuizAnswer.learner_id == interaction.user.id,
+                        QuizAnswer.learner_id == turn.actor.user_id,
                     )
                 )
         await self._store(
-            interaction, comment=comment, reason=key.reason,
+            turn, comment=comment, reason=key.reason,
             context=FeedbackContext(question_id=key.question_id, quiz_answer_id=answer_id),
         )
 
     async def _store(
         self,
-        interaction: discord.Interaction[Any],
+        turn: Turn,
         *,
         comment: str | None,
         context: FeedbackContext,
         rating: int | None = None,
         reason: str | None = None,
     ) -> None:
-        app = app_of(interaction)
-        actor = Actor.of(interaction)
+        actor = turn.actor
         context = FeedbackContext(
             lesson_id=context.lesson_id, snippet_id=context.snippet_id,
             question_id=context.question_id, quiz_answer_id=context.quiz_answer_id,
             ask_log_id=context.ask_log_id, guild_id=actor.guild_id,
         )
 
-        async def work() -> None:
-            async with app.db.sessions.begin() as session:
-                await ensure_learner(session, app, actor)
-                await app.services.feedback.record(
-                    session, actor.user_id, rating=rating, comment=comment, context=context,
-                    reason=reason,
-                )
-
-        await within_deadline(interaction, work(), ephemeral=True)
+        await turn.run(
+            lambda unit: unit.services.feedback.record(
+                unit.session, actor.user_id, rating=rating, comment=comment, context=context,
+                reason=reason,
+            ),
+            ephemeral=True,
+        )
         # Acknowledged only now that the row is committed.
-        await send(interaction, content=notice(THANKS), ephemeral=True)
+        await send(turn.interaction, content=notice(THANKS), ephemeral=True)

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts._interactions import send
+from bot.exts._interactions import Turn, send
 from bot.exts._moderators import guild_settings, has_role, manages_server
 from bot.exts.help._render import CommandHelp, help_embed
 from bot.services.roles import Role
@@ -99,10 +99,11 @@ class Help(commands.Cog):
     @app_commands.command(name="help")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         """What I can do, and how to start."""
-        role = await role_of(interaction)
-        tree = self.bot.tree
-        embed = help_embed(
-            command_help(tree), role, command_help(tree, Role.MODERATOR),
-            command_help(tree, Role.MAINTAINER),
-        )
-        await send(interaction, embeds=[embed], ephemeral=True)
+        async with Turn(interaction):
+            role = await role_of(interaction)
+            tree = self.bot.tree
+            embed = help_embed(
+                command_help(tree), role, command_help(tree, Role.MODERATOR),
+                command_help(tree, Role.MAINTAINER),
+            )
+            await send(interaction, embeds=[embed], ephemeral=True)

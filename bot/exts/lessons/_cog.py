@@ -8,8 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts._interactions import Actor, ensure_learner, send, within_deadline
+from bot.exts._interactions import Turn, send
 from bot.exts.lessons._pages import load_overview, overview_message, send_page
+from bot.runtime import Unit
 from bot.services.course import Page
 from bot.ui.autocomplete import lesson_choices
 
@@ -26,9 +27,10 @@ class Lessons(commands.Cog):
     @app_commands.command(name="course")
     async def course(self, interaction: discord.Interaction[Any]) -> None:
         """Every lesson of the course, with your progress marks."""
-        statuses = await load_overview(interaction, self.bot.app, update=False)
-        embed, view = overview_message(statuses, interaction.user.id, 0)
-        await send(interaction, embeds=[embed], view=view, ephemeral=True)
+        async with Turn(interaction) as turn:
+            statuses = await load_overview(turn, update=False)
+            embed, view = overview_message(statuses, interaction.user.id, 0)
+            await send(interaction, embeds=[embed], view=view, ephemeral=True)
 
     @app_commands.command(name="lesson")
     @app_commands.describe(
@@ -40,20 +42,19 @@ class Lessons(commands.Cog):
         name: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         """Read the course: continue where you left off, or open a lesson."""
-        app = self.bot.app
-        actor = Actor.of(interaction)
-        # Resolve the name before touching the database: an unknown name writes nothing.
-        lesson = app.services.course.resolve_lesson(name) if name is not None else None
+        async with Turn(interaction) as turn:
+            # Resolve the name before touching the database: an unknown name writes nothing.
+            lesson = turn.services.course.resolve_lesson(name) if name is not None else None
 
-        async def work() -> Page:
-            async with app.db.sessions.begin() as session:
-                await ensure_learner(session, app, actor)
+            async def open_page(unit: Unit) -> Page:
                 if lesson is None:
-                    return await app.services.course.resume(session, actor.user_id)
-                return await app.services.course.open_lesson(session, actor.user_id, lesson.id)
+                    return await unit.services.course.resume(unit.session, unit.actor.user_id)
+                return await unit.services.course.open_lesson(
+                    unit.session, unit.actor.user_id, lesson.id
+                )
 
-        page = await within_deadline(interaction, work())
-        await send_page(interaction, page, actor.user_id, ephemeral=False)
+            page = await turn.run(open_page)
+            await send_page(turn, page, ephemeral=False)
 
     @lesson.autocomplete("name")
     async def _lesson_names(

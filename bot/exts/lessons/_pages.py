@@ -6,36 +6,36 @@ from typing import Any
 
 import discord
 
-from bot.app import AppContext
-from bot.exts._interactions import Actor, app_of, edit, ensure_learner, send, within_deadline
+from bot.exts._interactions import Turn, edit, send
 from bot.exts.lessons import _render as render
 from bot.services.course import LessonStatus, Page
 from bot.ui import embeds
 
 
 async def send_page(
-    interaction: discord.Interaction[Any],
+    turn: Turn,
     page: Page,
-    learner_id: int,
     *,
     ephemeral: bool,
     note: str | None = None,
 ) -> None:
-    """A new message showing ``page`` with its buttons, recorded as ``learner_id``'s page.
+    """A new message showing ``page`` with its buttons, recorded as the actor's page.
 
     The record is what the page's buttons check ownership against (never their custom id).
     """
+    learner_id = turn.actor.user_id
     message_id = await send(
-        interaction,
+        turn.interaction,
         content=embeds.notice(note) if note else None,
         embeds=[render.lesson_page(page)],
         view=render.lesson_buttons(page, learner_id),
         ephemeral=ephemeral,
     )
     if message_id is not None:
-        app = app_of(interaction)
-        async with app.db.sessions.begin() as session:
-            await app.services.course.record_post(session, message_id, learner_id)
+        await turn.run(
+            lambda unit: unit.services.course.record_post(unit.session, message_id, learner_id),
+            ensure_learner=False,
+        )
 
 
 async def edit_page(
@@ -50,18 +50,13 @@ async def edit_page(
     )
 
 
-async def load_overview(
-    interaction: discord.Interaction[Any], app: AppContext, *, update: bool
-) -> list[LessonStatus]:
+async def load_overview(turn: Turn, *, update: bool) -> list[LessonStatus]:
     """Every lesson with the learner's marks (one short transaction)."""
-    actor = Actor.of(interaction)
-
-    async def work() -> list[LessonStatus]:
-        async with app.db.sessions.begin() as session:
-            await ensure_learner(session, app, actor)
-            return await app.services.course.overview(session, actor.user_id)
-
-    return await within_deadline(interaction, work(), ephemeral=True, update=update)
+    return await turn.run(
+        lambda unit: unit.services.course.overview(unit.session, unit.actor.user_id),
+        ephemeral=True,
+        update=update,
+    )
 
 
 def overview_message(

@@ -11,9 +11,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import InvalidInputError, NotFoundError
-from bot.exts._interactions import Actor, ensure_learner, send, within_deadline
+from bot.exts._interactions import Turn, send
 from bot.exts.progress import _render as render
-from bot.services.progress import BoardEntry, Period, ProgressSummary
+from bot.runtime import Unit
+from bot.services.progress import Period, ProgressSummary
 from bot.ui import embeds
 from bot.ui.chart import FILENAME, ChartRow, render_progress_chart
 from bot.ui.text import safe_name
@@ -55,32 +56,33 @@ class Progress(commands.Cog):
         target = member or interaction.user
         if target.bot:
             raise InvalidInputError("Bots don't take the course, so they have no progress.")
-        # The chart takes a moment to draw: defer now, well inside Discord's 3 seconds.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        app = self.bot.app
-        actor = Actor.of(interaction)
-        about_self = target.id == actor.user_id
+        async with Turn(interaction) as turn:
+            # The chart takes a moment to draw: defer now, well inside Discord's 3 seconds.
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            about_self = target.id == turn.actor.user_id
 
-        async with app.db.sessions.begin() as session:
-            if about_self:
-                await ensure_learner(session, app, actor)
-            elif await app.services.learners.get(session, target.id) is None:
-                raise NotFoundError(
-                    f"{safe_name(target.display_name)} has not started the course yet."
+            async def load(unit: Unit) -> ProgressSummary:
+                if not about_self and await unit.services.learners.get(
+                    unit.session, target.id
+                ) is None:
+                    raise NotFoundError(
+                        f"{safe_name(target.display_name)} has not started the course yet."
+                    )
+                return await unit.services.progress.summary(
+                    unit.session, target.id, guild_id=unit.actor.guild_id
                 )
-            summary = await app.services.progress.summary(
-                session, target.id, guild_id=actor.guild_id
+
+            summary = await turn.run(load, ensure_learner=about_self)
+            name = target.display_name
+            png = await asyncio.to_thread(
+                render_progress_chart, f"{name}: reading and quiz accuracy", chart_rows(summary)
             )
-        name = target.display_name
-        png = await asyncio.to_thread(
-            render_progress_chart, f"{name}: reading and quiz accuracy", chart_rows(summary)
-        )
-        await send(
-            interaction,
-            embeds=[render.progress(summary, name=name, with_chart=True)],
-            file=discord.File(io.BytesIO(png), filename=FILENAME),
-            ephemeral=True,
-        )
+            await send(
+                interaction,
+                embeds=[render.progress(summary, name=name, with_chart=True)],
+                file=discord.File(io.BytesIO(png), filename=FILENAME),
+                ephemeral=True,
+            )
 
     @app_commands.command(name="leaderboard")
     @app_commands.describe(period="This week, or all time (the default)")
@@ -94,23 +96,20 @@ class Progress(commands.Cog):
         self, interaction: discord.Interaction[Any], period: str = Period.ALL.value
     ) -> None:
         """This server's top learners, this week or of all time."""
-        if interaction.guild_id is None:
-            await send(interaction, content=embeds.notice(PER_SERVER), ephemeral=True)
-            return
-        try:
-            chosen = Period(period)
-        except ValueError:
-            raise InvalidInputError("Choose `week` or `all` for the period.") from None
-        app = self.bot.app
-        actor = Actor.of(interaction)
-        since = app.services.progress.week_start() if chosen is Period.WEEK else None
-
-        async def work() -> list[BoardEntry]:
-            async with app.db.sessions.begin() as session:
-                await ensure_learner(session, app, actor)
-                return await app.services.progress.leaderboard(
-                    session, actor.guild_id, since=since, limit=LEADERBOARD_SIZE
+        async with Turn(interaction) as turn:
+            if interaction.guild_id is None:
+                await send(interaction, content=embeds.notice(PER_SERVER), ephemeral=True)
+                return
+            try:
+                chosen = Period(period)
+            except ValueError:
+                raise InvalidInputError("Choose `week` or `all` for the period.") from None
+            since = turn.services.progress.week_start() if chosen is Period.WEEK else None
+            entries = await turn.run(
+                lambda unit: unit.services.progress.leaderboard(
+                    unit.session, unit.actor.guild_id, since=since, limit=LEADERBOARD_SIZE
                 )
-
-        entries = await within_deadline(interaction, work())
-        await send(interaction, embeds=[render.leaderboard(entries, chosen, actor.guild_name)])
+            )
+            await send(
+                interaction, embeds=[render.leaderboard(entries, chosen, turn.actor.guild_name)]
+            )

@@ -8,7 +8,7 @@ import discord
 
 from bot.errors import NotFoundError
 from bot.exts._components import Click, require_owner
-from bot.exts._interactions import app_of
+from bot.exts._interactions import Turn
 from bot.exts.quiz import _render as render
 from bot.exts.quiz._flow import NOT_YOUR_QUIZ, answer, start_quiz
 from bot.ui import custom_ids as ids
@@ -25,7 +25,8 @@ class AnswerButton(
 
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.Answer) -> None:
         require_owner(interaction, key.learner_id, NOT_YOUR_QUIZ)
-        await answer(interaction, key.attempt_id, key.question_id, choice_id=key.choice_id)
+        async with Turn(interaction) as turn:
+            await answer(turn, key.attempt_id, key.question_id, choice_id=key.choice_id)
 
 
 class AskNumberButton(
@@ -39,12 +40,15 @@ class AskNumberButton(
 
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.AskNumber) -> None:
         require_owner(interaction, key.learner_id, NOT_YOUR_QUIZ)
-        question = app_of(interaction).course.questions.get(key.question_id)
-        if question is None:
-            raise NotFoundError("That question was removed from the course. Start a new /quiz.")
-        modal_key = ids.NumberAnswer(key.learner_id, key.attempt_id, key.question_id)
-        # A modal must be the first answer to the click, so nothing slow happens before it.
-        await interaction.response.send_modal(render.number_modal(modal_key, question))
+        async with Turn(interaction) as turn:
+            question = turn.course.questions.get(key.question_id)
+            if question is None:
+                raise NotFoundError(
+                    "That question was removed from the course. Start a new /quiz."
+                )
+            modal_key = ids.NumberAnswer(key.learner_id, key.attempt_id, key.question_id)
+            # A modal must be the first answer to the click, so nothing slow happens before it.
+            await interaction.response.send_modal(render.number_modal(modal_key, question))
 
 
 class QuizMeButton(
@@ -57,7 +61,8 @@ class QuizMeButton(
     key_type = ids.QuizMe
 
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.QuizMe) -> None:
-        await start_quiz(interaction, key.lesson_id, None)
+        async with Turn(interaction) as turn:
+            await start_quiz(turn, key.lesson_id, None)
 
 
 BUTTONS = (AnswerButton, AskNumberButton, QuizMeButton)

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.errors import InvalidInputError
 from bot.exts._components import require_owner
 from bot.exts._errors import report_error
+from bot.exts._interactions import Turn
 from bot.exts.quiz._flow import NOT_YOUR_QUIZ, answer, start_quiz
 from bot.services.quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, parse_number
 from bot.ui import custom_ids as ids
@@ -39,8 +40,9 @@ class Quiz(commands.Cog):
         questions: app_commands.Range[int, 1, MAX_QUESTIONS] | None = None,
     ) -> None:
         """Take a private quiz on one lesson or on the whole course."""
-        lesson_id = self.bot.app.services.course.resolve_lesson(lesson).id if lesson else None
-        await start_quiz(interaction, lesson_id, questions)
+        async with Turn(interaction) as turn:
+            lesson_id = turn.services.course.resolve_lesson(lesson).id if lesson else None
+            await start_quiz(turn, lesson_id, questions)
 
     @quiz.autocomplete("lesson")
     async def _lesson_names(
@@ -64,6 +66,7 @@ class Quiz(commands.Cog):
             if text is None:
                 raise InvalidInputError("Type a number in the box, e.g. `54` or `0.5`.")
             value = parse_number(text)
-            await answer(interaction, key.attempt_id, key.question_id, value=value)
+            async with Turn(interaction) as turn:
+                await answer(turn, key.attempt_id, key.question_id, value=value)
         except Exception as exc:
             await report_error(interaction, exc)

@@ -43,8 +43,9 @@ def choice_letters(view: QuestionView) -> list[tuple[str, str]]:
     return [(embeds.LETTERS[i], choice.text) for i, choice in enumerate(view.choices)]
 
 
-def quiz_question(view: QuestionView, lesson: Lesson | None) -> discord.Embed:
-    """A quiz question with its choices lettered in the attempt's order."""
+def quiz_question(view: QuestionView) -> discord.Embed:
+    """A quiz question with its choices lettered in the attempt's order, under its lesson."""
+    lesson = view.lesson
     embed = embeds.embed(
         title=f"Question {view.number} of {view.total}",
         description=_question_body(view.question, choice_letters(view)),
@@ -105,10 +106,10 @@ def final_score(score: Score) -> discord.Embed:
     return embed
 
 
-def answer_embeds(result: AnswerResult, next_lesson: Lesson | None) -> list[discord.Embed]:
+def answer_embeds(result: AnswerResult) -> list[discord.Embed]:
     """After an answer: the verdict, then the next question (or the final score)."""
     if result.next_question is not None:
-        return [verdict(result), quiz_question(result.next_question, next_lesson)]
+        return [verdict(result), quiz_question(result.next_question)]
     return [verdict(result), final_score(result.score)]
 
 

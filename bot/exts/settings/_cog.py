@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts._interactions import Actor, ensure_learner, send, within_deadline
+from bot.exts._interactions import Turn, send
 from bot.services.learners import local_now, search_timezones
 from bot.ui.autocomplete import text_choices
 from bot.ui.embeds import notice
@@ -33,24 +33,22 @@ class LearnerSettings(commands.Cog):
         self, interaction: discord.Interaction[Any], zone: app_commands.Range[str, 1, 100]
     ) -> None:
         """Set your time zone: streaks and reminders count days in it."""
-        app = self.bot.app
-        actor = Actor.of(interaction)
-
-        async def work() -> str:
-            async with app.db.sessions.begin() as session:
-                await ensure_learner(session, app, actor)
-                return await app.services.learners.set_timezone(session, actor.user_id, zone)
-
-        saved = await within_deadline(interaction, work(), ephemeral=True)
-        now = local_now(saved)
-        await send(
-            interaction,
-            content=notice(
-                f"\U0001f570\ufe0f Your time zone is now **{saved}** (it is {now:%H:%M} there). "
-                "Streaks and reminders count your days in it."
-            ),
-            ephemeral=True,
-        )
+        async with Turn(interaction) as turn:
+            saved = await turn.run(
+                lambda unit: unit.services.learners.set_timezone(
+                    unit.session, unit.actor.user_id, zone
+                ),
+                ephemeral=True,
+            )
+            now = local_now(saved)
+            await send(
+                interaction,
+                content=notice(
+                    f"\U0001f570\ufe0f Your time zone is now **{saved}** (it is {now:%H:%M} "
+                    "there). Streaks and reminders count your days in it."
+                ),
+                ephemeral=True,
+            )
 
     @timezone.autocomplete("zone")
     async def _zones(

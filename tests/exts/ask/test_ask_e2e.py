@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import AppContext, Services
+from bot.app import AppContext
 from bot.bot import TutorBot
 from bot.db.models import Feedback
 from bot.db.models.ask import AskLog
 from bot.exts.ask._buttons import NOT_YOUR_ANSWER
 from bot.exts.ask._cog import UNAVAILABLE
 from bot.exts.ask._render import WRITING
+from bot.runtime import CourseRuntime
 from bot.services.tutor import OFFLINE_LABEL
 from bot.settings import Settings, load_settings
 from bot.ui import custom_ids as ids
@@ -470,10 +471,7 @@ async def test_a_tutor_that_cannot_load_is_reported_privately(
     )
     settings = app.settings.model_copy(update={"paths": paths})
     broken = AppContext(
-        settings=settings,
-        course=app.course,
-        db=app.db,
-        services=Services.build(app.course, settings),
+        settings=settings, db=app.db, runtime=CourseRuntime.build(app.course, settings)
     )
     async with running_bot(fake, broken):
         reply = await run(fake, "alice", "ask", {"question": QUESTION})

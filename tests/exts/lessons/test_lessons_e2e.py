@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import AppContext, Services
+from bot.app import AppContext
 from bot.bot import TutorBot
 from bot.content.loader import load_course
 from bot.db.engine import open_database
 from bot.db.models import Learner, LessonProgress, SnippetView
+from bot.runtime import CourseRuntime
 from bot.settings import Settings
 from bot.ui import custom_ids as ids
 from tests.exts.conftest import click, count, run, running_bot
@@ -196,7 +197,7 @@ async def test_a_long_course_overview_turns_pages(
         )
     course = load_course(lessons)
     db = await open_database(database_url)
-    app = AppContext(settings, course, db, Services.build(course, settings))
+    app = AppContext(settings, db, CourseRuntime.build(course, settings))
     try:
         async with running_bot(fake, app):
             overview = await run(fake, "alice", "course")
