@@ -19,6 +19,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+# Imported here, at collection: the tutor loads in a thread when each bot starts, and a cold
+# import of the anthropic SDK there (seconds under load) holds the import lock that the bot's
+# own start-up then waits on.
+import bot.qa.llm  # noqa: F401
 from bot.app import AppContext
 from bot.bot import TutorBot, create_bot
 from bot.content.model import Course
@@ -84,8 +88,13 @@ def tutor_index(request: pytest.FixtureRequest, course: Course) -> Path:
 
 @pytest.fixture(autouse=True)
 def tutor_index_in_data_dir(settings: Settings, tutor_index: Path) -> None:
-    """The prebuilt /ask index in the test's data folder, where the bot's tutor looks."""
-    shutil.copytree(tutor_index, settings.paths.data_dir / "cache", dirs_exist_ok=True)
+    """The prebuilt /ask index in the test's data folder, where the bot's tutor looks.
+
+    That is ``data_dir/cache/ask`` (:meth:`bot.services.tutor.TutorService.load`): a copy
+    anywhere else leaves every bot embedding the course again at start-up, seconds of CPU per
+    test that also hold up its connection.
+    """
+    shutil.copytree(tutor_index, settings.paths.data_dir / "cache" / "ask", dirs_exist_ok=True)
 
 
 @pytest.fixture
