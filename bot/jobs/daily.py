@@ -123,8 +123,11 @@ class DailyQuizJobs:
 
     @contextlib.asynccontextmanager
     async def _unit(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """One short unit of work, a few at a time: a thousand schedules firing in the same
-        minute queue here instead of timing out in the connection pool."""
+        """One short unit of work, a few at a time.
+
+        A thousand schedules firing in the same minute queue here instead of timing out in the
+        connection pool.
+        """
         async with self._db_slots:
             if write:
                 async with self.db.sessions.begin() as session:

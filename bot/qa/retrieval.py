@@ -383,7 +383,8 @@ MIN_TERM_CHARS = 3
 def _looks_like_term(token: str) -> bool:
     """Spelt like an acronym or a technical name: two capitals (RAG, XGBoost), letters with
     digits (word2vec) or a compound with a one-letter part (k-means, q-learning); not an
-    everyday compound ("count-the-phrases")."""
+    everyday compound ("count-the-phrases").
+    """
     letters = sum(c.isalpha() for c in token)
     if len(token) < MIN_TERM_CHARS or letters < 2:
         return False
@@ -395,7 +396,8 @@ def _looks_like_term(token: str) -> bool:
 
 def _term_forms(token: str) -> frozenset[str]:
     """The ways a term may appear in the course: as written, without its version, without
-    hyphens, and stemmed (lower case)."""
+    hyphens, and stemmed (lower case).
+    """
     word = token.lower().strip(".-")
     bare = _VERSION_RE.sub("", word) or word
     forms = {word, bare, word.replace("-", ""), bare.replace("-", "")}
@@ -710,7 +712,8 @@ class Retriever:
 
     def _place_guides(self) -> np.ndarray:
         """For each guide, the passage it points at: the part of its snippet closest to it
-        (-1 when the snippet has no passage, e.g. a question about a removed snippet)."""
+        (-1 when the snippet has no passage, e.g. a question about a removed snippet).
+        """
         parts: dict[str, list[int]] = {}
         for index, passage in enumerate(self.passages):
             parts.setdefault(passage.snippet_id, []).append(index)
@@ -752,7 +755,8 @@ class Retriever:
 
     def absent_terms(self, query: str) -> tuple[str, ...]:
         """The acronyms and technical terms of ``query`` (RAG, XGBoost, word2vec, k-means) that
-        the course never names, after normalising plurals, version numbers and hyphens."""
+        the course never names, after normalising plurals, version numbers and hyphens.
+        """
         found = []
         for token in _TERM_TOKEN_RE.findall(_ACRONYM_PLURAL_RE.sub(r"\1", query)):
             if _looks_like_term(token) and not _term_forms(token) & self._vocabulary:
@@ -830,7 +834,8 @@ class Retriever:
 
     def _guides(self, query: str) -> tuple[np.ndarray, dict[int, str]]:
         """Per passage, the cosine of ``query`` with its closest guide; and for passages whose
-        best quotable quiz explanation matches closely enough, that explanation."""
+        best quotable quiz explanation matches closely enough, that explanation.
+        """
         best = np.zeros(len(self.passages), dtype=np.float64)
         if not self.guides:
             return best, {}
