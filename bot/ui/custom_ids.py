@@ -449,10 +449,12 @@ class DailyChoice(CustomId):
     choice_id: str
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.post_id), self.choice_id)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> DailyChoice:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(from_base36(match["post"], MAX_ROW_ID), match["choice"])
 
 
@@ -465,10 +467,12 @@ class DailyClosed(CustomId):
     post_id: int
 
     def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
         return (to_base36(self.post_id),)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> DailyClosed:
+        """Rebuild the value from a match of :attr:`pattern`."""
         return cls(from_base36(match["post"], MAX_ROW_ID))
 
 

@@ -135,8 +135,11 @@ class Ask(commands.Cog):
         return tutor
 
     async def _server_rules(self, interaction: discord.Interaction[Any]) -> int | None:
-        """The server's /ask rules (``/config``): a private refusal outside its /ask channels;
-        otherwise its daily token budget (``None`` in a DM)."""
+        """The server's /ask rules (``/config``).
+
+        A private refusal outside its /ask channels; otherwise its daily token budget (``None``
+        in a DM).
+        """
         if interaction.guild_id is None:
             return None
         app = self.bot.app

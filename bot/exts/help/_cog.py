@@ -22,8 +22,10 @@ ORDER = ("lesson", "course", "quiz", "ask", "progress", "leaderboard", "settings
 
 
 async def role_of(interaction: discord.Interaction[Any]) -> Role:
-    """The role /help shows: from Manage Server and the roles set with /config (a DM is always
-    a learner's)."""
+    """The role /help shows: from Manage Server and the roles set with /config.
+
+    A DM is always a learner's.
+    """
     if interaction.guild_id is None:
         return Role.LEARNER
     if manages_server(interaction):
