@@ -49,7 +49,8 @@ class DailyChoiceButton(
             ephemeral=True,
         )
         order = shown_order(interaction.message, key.post_id)
-        await send(interaction, content=render.answer_reply(recorded, order), ephemeral=True)
+        await send(interaction, content=render.answer_reply(recorded, order),
+                   view=render.report_view(recorded.question.id), ephemeral=True)
 
 
 BUTTONS = (DailyChoiceButton,)

@@ -36,9 +36,13 @@ class Daily(commands.Cog):
         if not app.settings.jobs.enabled:
             log.info("jobs are disabled in this process (jobs.enabled = false)")
             return
+        from bot.exts.maintain._digest import DiscordDigestPoster
         from bot.jobs import build_job_runner
 
-        app.register_worker(build_job_runner(app, self.publisher))
+        # The maintainers' weekly digest and /ask log pruning run on the same runner.
+        app.register_worker(
+            build_job_runner(app, self.publisher, DiscordDigestPoster(self.bot))
+        )
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:

@@ -167,6 +167,7 @@ class DiscordPublisher:
             f"posting the results of daily quiz {results.post_id}",
             lambda: channel.send(
                 embed=render.results_embed(results, lesson),
+                view=render.report_view(results.question.id),
                 nonce=results.nonce,
                 reference=reference,  # type: ignore[arg-type]
                 allowed_mentions=render.NO_MENTIONS,

@@ -164,6 +164,17 @@ def closed_view(results: Results) -> StaticView:
     return StaticView(*buttons, closed)
 
 
+def report_view(question_id: str) -> StaticView:
+    """"Report this question" (under the results, and under a member's own answer)."""
+    return StaticView(
+        discord.ui.Button[Any](
+            label="\u2691 Report this question",
+            custom_id=ids.ReportQuestion(0, question_id).encode(),
+            style=discord.ButtonStyle.secondary,
+        )
+    )
+
+
 def results_embed(results: Results, lesson: Lesson | None) -> discord.Embed:
     """The right answer and why, how many answered, the share right, the first five right."""
     question = results.question
@@ -236,6 +247,7 @@ __all__ = [
     "post_mentions",
     "post_view",
     "preview_view",
+    "report_view",
     "results_embed",
     "ts",
 ]

@@ -548,3 +548,31 @@ async def test_ask_works_only_in_the_configured_channels(
     assert await count(app, AskLog) == 1
     removed = await run(fake, "course-owner", "config reset", {"setting": "ask-channels"})
     assert "every channel" in removed.text
+
+
+async def test_a_daily_question_can_be_reported_from_the_results_and_the_answer(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    from bot.db.models import Feedback
+
+    await add_schedule(fake)
+    schedule, jobs, _ = await post_now(app, tutor)
+    [posted] = quiz_posts(fake)
+    row = await post_row(app, schedule.id)
+    question = app.course.questions[row.question_id]
+    reply = await answer(fake, posted, question, "alice", right=False)
+    assert reply.button("\u2691 Report this question")
+    await jobs.close_due(now=row.closes_at + timedelta(seconds=1))
+    [results] = [m for m in fake.messages_in(fake.guild.channel("general"))
+                 if m.embeds and "results" in m.embed.get("title", "")]
+    picker = await (await fake.click(results, label="\u2691 Report this question",
+                                     user=fake.user("bob"))).response()
+    assert picker.ephemeral and "Pick a reason" in picker.content
+    modal = await (await fake.click(picker, label="\u2753 The question is unclear",
+                                    user=fake.user("bob"))).modal()
+    thanks = await (await fake.submit_modal(modal, {"comment": "two answers fit"})).response()
+    assert "saved" in thanks.content
+    async with app.db.sessions() as session:
+        [report] = list(await session.scalars(select(Feedback)))
+    assert (report.kind, report.reason, report.question_id, report.learner_id) == (
+        "question", "unclear", question.id, fake.user("bob").id)

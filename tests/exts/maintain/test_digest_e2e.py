@@ -104,3 +104,12 @@ async def test_old_ask_logs_are_pruned_and_feedback_keeps_its_rating(
         [rating] = list(await session.scalars(select(Feedback)))
     assert rating.rating == -1 and rating.ask_log_id is None
     assert await _jobs(app, tutor, retention_days=0).prune(now + timedelta(days=999)) == 0
+
+
+async def test_the_bot_runs_the_digest_on_its_job_runner(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    from bot.jobs.runner import JobRunner
+
+    [runner] = [w for w in app.workers if isinstance(w, JobRunner)]
+    assert [f.name for f in runner.features] == ["daily", "maintainers"]
