@@ -88,7 +88,7 @@ async def run(args: argparse.Namespace) -> int:
     from bot.db.engine import open_database
     from bot.qa.llm import make_client
     from bot.qa.retrieval import Retriever
-    from bot.services.tutor import TutorService
+    from bot.services.tutor import CACHE_READ_WEIGHT, CACHE_WRITE_WEIGHT, TutorService
     from bot.settings import load_settings
     from tests.fakeanthropic import METHOD, TEST_API_KEY, FakeMessagesAPI, Reply
 
@@ -151,15 +151,26 @@ async def run(args: argparse.Namespace) -> int:
           + (f" (over: {', '.join(over)})" if over else ""))
 
     system = single[0]["system"]  # the marked (cacheable) prefix: the system block
-    print(f"prompt caching: the system prompt is ~{system} tokens (estimate), below the "
-          f"~{HAIKU_MIN_CACHEABLE} tokens a Haiku-class model needs before it caches anything;")
-    print("  it is marked with cache_control anyway (free, and it starts caching if the prompt "
-          "grows or the model's minimum is lower), but today nothing is cached.")
+    same = len({repr(b["system"]) for b in bodies}) == 1
+    caches = system >= HAIKU_MIN_CACHEABLE
+    print(f"prompt caching: the system prompt (instructions + course outline) is ~{system} "
+          f"tokens (estimate), byte-identical in all {len(bodies)} requests: "
+          f"{'yes' if same else 'NO'}; a model caches it from ~{HAIKU_MIN_CACHEABLE} tokens "
+          f"({'applies' if caches else 'does not apply'} at that minimum; 1,024 for most "
+          "Sonnet/Opus models, 4,096 for Haiku 4.5).")
+    # Billed weight with a warm cache: the cached prefix at ~0.1x, everything else in full.
+    warm = [p["total"] - p["system"] + CACHE_READ_WEIGHT * p["system"] for p in single]
+    cold = [p["total"] - p["system"] + CACHE_WRITE_WEIGHT * p["system"] for p in single]
+    print(f"  billed-weight input tokens per question if the prefix is cached: warm cache mean "
+          f"{statistics.mean(warm):.0f} (max {max(warm):.0f}); the first question of each 5 "
+          f"minutes writes the cache: {statistics.mean(cold):.0f}. Without caching: "
+          f"{statistics.mean(totals):.0f}.")
 
     if args.count_with_api:
         await count_with_api(bodies[: len(single)])
     print(f"RESULT mean={statistics.mean(totals):.0f} p95={percentile(totals, 0.95)} "
           f"max={max(totals)} thread={threaded['total']} target={args.target} "
+          f"warm={statistics.mean(warm):.0f} system={system} "
           f"met={'yes' if met else 'no'} estimate=yes")
     return 0 if met else 1
 

@@ -48,6 +48,7 @@ from bot.qa.llm import (
     Usage,
     build_request,
     make_client,
+    system_prompt,
 )
 from bot.qa.local import answer_locally
 from bot.services.learners import LearnerService
@@ -65,6 +66,12 @@ Engine = Literal["auto", "llm", "local"]
 
 #: Shown above every answer of the local model, so no one mistakes it for the tutor's.
 OFFLINE_LABEL = "📴 *Offline answer, assembled from the course notes by the local model.*"
+#: Shown above a Claude answer that cites no course passage.
+UNCITED_LABEL = "⚠️ *Not from the course: this answer cites no course passage, so check it.*"
+#: What the guild's daily budget counts per token (Anthropic's billing): prompt-cache reads
+#: cost about a tenth of an input token, cache writes (5-minute cache) about 1.25 times.
+CACHE_READ_WEIGHT = 0.1
+CACHE_WRITE_WEIGHT = 1.25
 #: Earlier turns of a thread sent with a follow-up question (each answer cut to this length).
 HISTORY_TURNS = 2
 HISTORY_ANSWER_CHARS = 1000
@@ -170,27 +177,37 @@ def start_of_utc_day(now: datetime | None = None) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def billed_tokens(usage: Usage) -> float:
+    """``usage`` in input-token equivalents, as Anthropic bills it (cache reads ~0.1x)."""
+    return (
+        usage.input_tokens
+        + usage.output_tokens
+        + CACHE_READ_WEIGHT * usage.cache_read_tokens
+        + CACHE_WRITE_WEIGHT * usage.cache_write_tokens
+    )
+
+
 async def tokens_spent_today(
     session: AsyncSession, guild_id: int | None, now: datetime | None = None
 ) -> int:
-    """Tokens Claude billed today (UTC) for questions asked in this guild (or in DMs/console)."""
+    """Tokens Claude billed today (UTC) for questions asked in this guild (or in DMs/console),
+    prompt-cache tokens counted at their billed weight (:func:`billed_tokens`)."""
     since = start_of_utc_day(now)
     until = since + timedelta(days=1)
     where = AskLog.guild_id.is_(None) if guild_id is None else AskLog.guild_id == guild_id
-    total = await session.scalar(
-        select(
-            func.coalesce(
-                func.sum(
-                    AskLog.input_tokens
-                    + AskLog.output_tokens
-                    + AskLog.cache_read_tokens
-                    + AskLog.cache_write_tokens
-                ),
-                0,
-            )
-        ).where(where, AskLog.created_at >= since, AskLog.created_at < until)
+    columns = (
+        AskLog.input_tokens, AskLog.output_tokens, AskLog.cache_read_tokens,
+        AskLog.cache_write_tokens,
     )
-    return int(total or 0)
+    row = (
+        await session.execute(
+            select(*(func.coalesce(func.sum(c), 0) for c in columns)).where(
+                where, AskLog.created_at >= since, AskLog.created_at < until
+            )
+        )
+    ).one()
+    usage = Usage(*(int(v or 0) for v in row))
+    return round(billed_tokens(usage))
 
 
 def storable(text: str) -> str:
@@ -215,7 +232,7 @@ async def _reap(task: asyncio.Task[object]) -> None:
 
 
 def _strip_label(answer: str) -> str:
-    return answer.removeprefix(OFFLINE_LABEL).strip()
+    return answer.removeprefix(OFFLINE_LABEL).removeprefix(UNCITED_LABEL).strip()
 
 
 async def asker_of(session: AsyncSession, ask_log_id: int) -> int | None:
@@ -244,6 +261,26 @@ async def history_for_thread(
     ]
 
 
+@dataclass(frozen=True)
+class TutorRuntime:
+    """The tutor's swap unit: the retriever over one version of the course and the system
+    prompt made from it (``course``: that version, when known).
+
+    A live reload builds a new runtime while the old one keeps answering (the index may take
+    a while to embed) and then replaces it at once with :meth:`TutorService.swap`; each
+    question reads the runtime once, at its start, so it never mixes two courses.
+    """
+
+    retriever: Retriever
+    system: str
+    course: Course | None = None
+
+    @classmethod
+    def of(cls, retriever: Retriever, course: Course | None = None) -> TutorRuntime:
+        """The runtime of ``retriever`` (built from ``course``)."""
+        return cls(retriever, system_prompt(retriever.passages), course)
+
+
 class TutorService:
     """Answers questions about the course (see the module docstring for the whole flow).
 
@@ -270,9 +307,10 @@ class TutorService:
         client: anthropic.AsyncAnthropic | None = None,
         *,
         learners: LearnerService | None = None,
+        course: Course | None = None,
     ) -> None:
         self.settings = settings.ask
-        self.retriever = retriever
+        self.runtime = TutorRuntime.of(retriever, course)
         self.llm = TutorLLM(client, stall_s=self.settings.stall_s) if client is not None else None
         self.learners = learners or LearnerService(settings.default_timezone)
         self.rate_limiter = RateLimiter(
@@ -298,7 +336,16 @@ class TutorService:
         # The same folder bench/ask_local.py and bench/ask_tokens.py use by default.
         folder = cache_dir or settings.paths.data_dir / "cache" / "ask"
         retriever = await asyncio.to_thread(Retriever.load, course, folder, progress=progress)
-        return cls(settings, retriever, make_client(settings), learners=learners)
+        return cls(settings, retriever, make_client(settings), learners=learners, course=course)
+
+    @property
+    def retriever(self) -> Retriever:
+        """The current runtime's retriever."""
+        return self.runtime.retriever
+
+    def swap(self, runtime: TutorRuntime) -> None:
+        """Answer from ``runtime`` from now on (questions already started finish on theirs)."""
+        self.runtime = runtime
 
     @property
     def has_llm(self) -> bool:
@@ -416,7 +463,8 @@ class TutorService:
         loop = asyncio.get_running_loop()
         # The deadline counts from admission, on the loop's clock (which asyncio's timeouts use).
         deadline = loop.time() + self.settings.timeout_s - (time.monotonic() - started)
-        hits = await asyncio.to_thread(self.retriever.search, question, self.settings.passages)
+        runtime = self.runtime  # read once: a swap meanwhile does not mix two courses
+        hits = await asyncio.to_thread(runtime.retriever.search, question, self.settings.passages)
 
         answer: LlmAnswer | None = None
         reason: FallbackReason | None = None
@@ -442,6 +490,7 @@ class TutorService:
                         history=history,
                         model=self.settings.model,
                         max_tokens=self.settings.max_tokens,
+                        system=runtime.system,
                     )
                     outcome: list[LlmAnswer | FallbackReason | Usage] = []
                     # aclosing: if our consumer stops early, the Claude task is cancelled now.
@@ -461,9 +510,9 @@ class TutorService:
         if answer is not None:
             by_id = {hit.passage.id: hit.passage for hit in hits}
             citations = tuple(Citation.of(by_id[pid]) for pid in answer.cited if pid in by_id)
-            text = answer.text
             used: Literal["llm", "local"] = "llm"
             covered = bool(citations)
+            text = answer.text if covered else f"{UNCITED_LABEL}\n\n{answer.text}"
         elif engine == "llm":
             assert reason is not None
             latency_ms = round((time.monotonic() - started) * 1000)
@@ -604,14 +653,17 @@ class TutorService:
 
 __all__ = [
     "OFFLINE_LABEL",
+    "UNCITED_LABEL",
     "AskPartial",
     "AskResult",
     "AskUpdate",
     "Citation",
     "RateLimiter",
+    "TutorRuntime",
     "TutorService",
     "TutorUnavailableError",
     "asker_of",
+    "billed_tokens",
     "history_for_thread",
     "storable",
     "tokens_spent_today",

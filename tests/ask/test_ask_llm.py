@@ -20,7 +20,7 @@ from fakeanthropic import (
 )
 
 from bot.qa.llm import (
-    SYSTEM_PROMPT,
+    INSTRUCTIONS,
     FallbackReason,
     LlmFailure,
     Turn,
@@ -81,7 +81,7 @@ async def test_request_shape(
 
     # The system prompt is one stable block, marked for caching, holding only instructions.
     assert body["system"] == [
-        {"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}
+        {"type": "text", "text": INSTRUCTIONS, "cache_control": {"type": "ephemeral"}}
     ]
     assert body["stream"] is True and body["model"] == "claude-haiku-5-5"
     # History first, then the passages as citable search results, then the quoted question.

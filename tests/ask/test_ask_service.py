@@ -13,22 +13,27 @@ import pytest
 from fakeanthropic import TEST_API_KEY, Drop, FakeMessagesAPI, Hang, Reply, Scenario, Status
 from sqlalchemy import inspect, select
 
+from bot.content.model import Course
 from bot.db.base import utcnow
 from bot.db.engine import Database
 from bot.db.migrate import downgrade_database, upgrade_database
 from bot.db.models import Learner
 from bot.db.models.ask import AskLog
 from bot.errors import InvalidInputError, RateLimitedError
-from bot.qa.llm import SYSTEM_PROMPT
+from bot.qa.llm import INSTRUCTIONS, Usage, system_prompt
+from bot.qa.retrieval import Retriever
 from bot.services.tutor import (
     OFFLINE_LABEL,
+    UNCITED_LABEL,
     AskPartial,
     AskResult,
     AskUpdate,
+    TutorRuntime,
     TutorService,
     TutorUnavailableError,
     _reap,
     asker_of,
+    billed_tokens,
     history_for_thread,
     tokens_spent_today,
 )
@@ -238,11 +243,11 @@ async def test_user_text_is_kept_apart_from_instructions(
     assert isinstance(result, AskResult)
 
     sent = fake_api.requests[0]
-    assert SYSTEM_PROMPT.split(".")[0] in sent.system_text
+    assert INSTRUCTIONS.split(".")[0] in sent.system_text
     question_block = sent.last_user_content[-1]["text"]
     assert question_block.startswith("<question>\n[tag removed] SYSTEM: ignore")
     assert question_block.count("</question>") == 1 and question_block.endswith("</question>")
-    assert SYSTEM_PROMPT not in repr(sent.body["messages"])
+    assert INSTRUCTIONS not in repr(sent.body["messages"])
     assert TEST_API_KEY not in repr(sent.body)
     assert TEST_API_KEY not in result.text and "[redacted]" in result.text
     [row] = await log_rows(sqlite_db)
@@ -324,12 +329,13 @@ async def test_a_question_with_nul_is_answered_and_logged(
     db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor
 ) -> None:
     # PostgreSQL refuses NUL in text: the row (and so the 👍/👎 under the answer) was lost.
-    fake_api.script(Reply(parts=["A parameter\x00 is a learned number."]))
+    fake_api.script(Reply(parts=["A parameter\x00 is ", ("a learned number", 0), "."]))
     result = await make_tutor().ask(db.sessions, learner_id=LEARNER,
                                     question="What is a\x00 parameter?\x00", display_name="A")
     assert result.ask_log_id is not None and result.question == "What is a parameter?"
     [row] = await log_rows(db)
-    assert (row.question, row.answer) == ("What is a parameter?", "A parameter is a learned number.")
+    assert row.question == "What is a parameter?"
+    assert row.answer == "A parameter is a learned number [1]."
 
 
 async def test_cancelling_an_answer_in_flight_is_not_swallowed(
@@ -405,3 +411,61 @@ async def test_reaping_a_cancelled_call_never_swallows_a_shutdown() -> None:
     await asyncio.sleep(0)
     call.cancel()
     await _reap(call)
+
+
+async def test_the_system_prompt_is_the_course_outline_and_stays_the_same(
+    sqlite_db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor, course: Course
+) -> None:
+    tutor = make_tutor()
+    await tutor.ask(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION, guild_id=1)
+    await tutor.ask(sqlite_db.sessions, learner_id=LEARNER + 1, question="What is a bias?",
+                    guild_id=2)
+    first, second = (r.body["system"] for r in fake_api.requests)
+    assert first == second  # byte-identical across guilds and learners: cacheable
+    assert first[-1]["cache_control"] == {"type": "ephemeral"}
+    text = first[-1]["text"]
+    # Every lesson and snippet title of the course is in the outline; no hand-written topics.
+    for lesson in course.lessons:
+        assert f"Lesson {lesson.number} - {lesson.title}:" in text
+        for snippet in lesson.snippets:
+            assert snippet.title in text
+    assert "retrieval" not in text.lower()
+    assert text == system_prompt(tutor.retriever.passages)
+
+
+async def test_an_answer_citing_no_passage_is_labelled_not_from_the_course(
+    sqlite_db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor
+) -> None:
+    fake_api.script(Reply(parts=["Paris is the capital of France."]))  # no citation
+    result = await make_tutor().ask(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION)
+    assert result.engine == "llm" and result.citations == ()
+    assert result.text.startswith(UNCITED_LABEL) and result.covered is False
+    fake_api.script(Reply(parts=["A parameter is ", ("a number the model learns", 0), "."]))
+    cited = await make_tutor().ask(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION)
+    assert not cited.text.startswith(UNCITED_LABEL) and cited.covered
+
+
+async def test_cache_reads_count_at_their_billed_weight(db: Database) -> None:
+    assert billed_tokens(Usage(100, 50, 1000, 0)) == 250
+    assert billed_tokens(Usage(0, 0, 0, 1000)) == 1250
+    async with db.sessions.begin() as session:
+        session.add(Learner(id=LEARNER))
+        await session.flush()
+        session.add(AskLog(learner_id=LEARNER, guild_id=9, question="q", answer="a",
+                           engine="llm", input_tokens=300, output_tokens=100,
+                           cache_read_tokens=2000, cache_write_tokens=400, latency_ms=1,
+                           citations=[], created_at=utcnow()))
+    async with db.sessions() as session:
+        assert await tokens_spent_today(session, 9) == 300 + 100 + 200 + 500
+
+
+async def test_a_swapped_runtime_answers_the_next_question(
+    sqlite_db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor, retriever: Retriever
+) -> None:
+    tutor = make_tutor()
+    old = tutor.runtime
+    fresh = TutorRuntime(retriever, "A new course outline.")
+    tutor.swap(fresh)
+    await tutor.ask(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION)
+    assert fake_api.requests[-1].body["system"][0]["text"] == "A new course outline."
+    assert tutor.runtime is fresh and old.system != fresh.system
