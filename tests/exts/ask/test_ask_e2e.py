@@ -197,8 +197,8 @@ async def test_a_follow_up_in_the_thread_sends_the_earlier_turn(
     fake: FakeDiscord, ready: TutorBot, app: AppContext, fake_api: FakeMessagesAPI
 ) -> None:
     fake_api.script(
-        Reply(parts=["A parameter is a learned number."]),
-        Reply(parts=["Yes: GPT-3 has about 175 billion."]),
+        Reply(parts=[("A parameter is a learned number.", 0)]),
+        Reply(parts=[("Yes: GPT-3 has about 175 billion.", 0)]),
     )
     _, first = await ask(fake)
     thread = await thread_of(fake, first)
@@ -206,13 +206,13 @@ async def test_a_follow_up_in_the_thread_sends_the_earlier_turn(
     _, follow_up = await ask(fake, "How many does GPT-3 have?", user="bob", channel=thread)
 
     assert follow_up.channel is thread and follow_up.embed["description"] == (
-        "Yes: GPT-3 has about 175 billion."
+        "Yes: GPT-3 has about 175 billion. [1]"
     )
     assert "Follow up with /ask in this thread" in follow_up.embed["footer"]["text"]
     history = fake_api.requests[1].body["messages"]
     assert [m["role"] for m in history] == ["user", "assistant", "user"]
     assert QUESTION in history[0]["content"]
-    assert history[1]["content"] == "A parameter is a learned number."
+    assert history[1]["content"] == "A parameter is a learned number. [1]"
     assert "How many does GPT-3 have?" in history[2]["content"][-1]["text"]
     assert len(fake.threads()) == 1  # no thread inside the thread
     rows = await log_rows(app)
@@ -284,7 +284,8 @@ async def test_a_reply_deleted_while_streaming_ends_quietly(
     fake: FakeDiscord, ready: TutorBot, app: AppContext, fake_api: FakeMessagesAPI
 ) -> None:
     fake_api.script(
-        Reply(parts=["A parameter is a number the model learns."], chunk_chars=4, delay_s=0.15)
+        Reply(parts=[("A parameter is a number the model learns.", 0)], chunk_chars=4,
+              delay_s=0.15)
     )
     handle = await fake.slash(fake.user("alice"), "ask", {"question": QUESTION})
     partial = await fake.wait_until(
@@ -298,7 +299,7 @@ async def test_a_reply_deleted_while_streaming_ends_quietly(
     fake.rejections.clear()
     assert fake.threads() == [] and len(handle.messages()) == 1
     [row] = await log_rows(app)
-    assert row.answer == "A parameter is a number the model learns."  # still logged
+    assert row.answer == "A parameter is a number the model learns. [1]"  # still logged
 
 
 @pytest.mark.parametrize("ask_options", [{"key": None}])
