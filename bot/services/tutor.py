@@ -190,8 +190,10 @@ def billed_tokens(usage: Usage) -> float:
 async def tokens_spent_today(
     session: AsyncSession, guild_id: int | None, now: datetime | None = None
 ) -> int:
-    """Tokens Claude billed today (UTC) for questions asked in this guild (or in DMs/console),
-    prompt-cache tokens counted at their billed weight (:func:`billed_tokens`)."""
+    """Tokens Claude billed today (UTC) for questions asked in this guild (or DMs/console).
+
+    Prompt-cache tokens count at their billed weight (:func:`billed_tokens`).
+    """
     since = start_of_utc_day(now)
     until = since + timedelta(days=1)
     where = AskLog.guild_id.is_(None) if guild_id is None else AskLog.guild_id == guild_id
@@ -263,10 +265,9 @@ async def history_for_thread(
 
 @dataclass(frozen=True)
 class TutorRuntime:
-    """The tutor's swap unit: the retriever over one version of the course and the system
-    prompt made from it (``course``: that version, when known).
+    """The tutor's swap unit: a retriever over one course version, and its system prompt.
 
-    A live reload builds a new runtime while the old one keeps answering (the index may take
+    ``course`` is that version, when known. A live reload builds a new runtime while the old one keeps answering (the index may take
     a while to embed) and then replaces it at once with :meth:`TutorService.swap`; each
     question reads the runtime once, at its start, so it never mixes two courses.
     """
