@@ -256,6 +256,19 @@ class MaintainService:
         )
         return [self._item(r) for r in rows]
 
+    async def take_unnotified(
+        self, session: AsyncSession, learner_id: int
+    ) -> list[FeedbackItem]:
+        """:meth:`unnotified`, marked as told (the caller shows them in its reply)."""
+        items = await self.unnotified(session, learner_id)
+        if items:
+            await session.execute(
+                update(Feedback)
+                .where(Feedback.id.in_([item.id for item in items]))
+                .values(reporter_notified_at=utcnow())
+            )
+        return items
+
     async def digest(
         self, session: AsyncSession, guild_id: int, *, now: datetime | None = None
     ) -> Digest:

@@ -16,7 +16,9 @@ from bot.errors import InvalidInputError, NotAllowedError, NotFoundError
 from bot.exts._errors import report_error
 from bot.exts._interactions import Turn, app_of, send
 from bot.exts.feedback import _render as render
+from bot.runtime import Unit
 from bot.services.feedback import FeedbackContext
+from bot.services.maintain import FeedbackItem, MaintainService
 from bot.ui import custom_ids as ids
 from bot.ui.autocomplete import lesson_choices
 from bot.ui.embeds import notice
@@ -161,12 +163,15 @@ class Feedback(commands.Cog):
             ask_log_id=context.ask_log_id, guild_id=actor.guild_id,
         )
 
-        await turn.run(
-            lambda unit: unit.services.feedback.record(
+        async def store(unit: Unit) -> list[FeedbackItem]:
+            await unit.services.feedback.record(
                 unit.session, actor.user_id, rating=rating, comment=comment, context=context,
                 reason=reason,
-            ),
-            ephemeral=True,
-        )
+            )
+            # Earlier notes resolved while the learner's DMs were closed: tell them now.
+            return await MaintainService(unit.course).take_unnotified(unit.session, actor.user_id)
+
+        resolved = await turn.run(store, ephemeral=True)
         # Acknowledged only now that the row is committed.
-        await send(turn.interaction, content=notice(THANKS), ephemeral=True)
+        await send(turn.interaction, content=notice(THANKS + render.resolved_lines(resolved)),
+                   ephemeral=True)

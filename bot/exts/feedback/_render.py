@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import discord
 
 from bot.content.model import Lesson, Question
 from bot.services.feedback import MAX_COMMENT_CHARS, REPORT_REASONS
+from bot.services.maintain import FeedbackItem
 from bot.ui import custom_ids as ids
 from bot.ui import views
 from bot.ui.limits import MODAL_TITLE_MAX
@@ -95,3 +97,15 @@ FORGET_EXPLAINED = (
     "leaderboard, so your points and streak are gone for good. Messages already posted in "
     "Discord stay; delete them there if you want them gone.\n\nClick the button to confirm."
 )
+
+
+def resolved_lines(items: Sequence[FeedbackItem]) -> str:
+    """"By the way" lines for earlier feedback that maintainers resolved (empty if none)."""
+    if not items:
+        return ""
+    lines = ["", "", "\u2705 The maintainers resolved your earlier feedback:"]
+    for item in items[:5]:
+        where = item.question_id or item.lesson_label or "the course"
+        note = f": {inert(item.resolution_note, 200)}" if item.resolution_note else ""
+        lines.append(f"- #{item.id} on {inert(where, 80)}{note}")
+    return "\n".join(lines)

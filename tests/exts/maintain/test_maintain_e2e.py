@@ -110,3 +110,20 @@ async def test_the_bot_owner_sees_every_server(
     assert "from another server" in listed.embed["description"]
     async with app.db.sessions() as session:
         assert len(list(await session.scalars(select(Feedback)))) == 2
+
+
+async def test_a_reporter_with_closed_dms_is_told_on_their_next_note(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    ids = await _seed(app, fake, comments=1)
+    fake.allow_command(fake.guild, "maintain", fake.guild.role("Mentor"))
+    await _make_mia_maintainer(app, fake)
+    fake.user("alice").dms_open = False
+    done = await run(fake, "mia", "maintain feedback resolve", {"id": ids[0], "note": "fixed"})
+    assert "couldn't DM" in done.content
+    fake.rejections.clear()  # the refused DM, as expected
+    modal = await (await fake.slash(fake.user("alice"), "feedback")).modal()
+    thanks = await (await fake.submit_modal(modal, {"rating": "5"})).response()
+    assert f"#{ids[0]}" in thanks.content and "fixed" in thanks.content
+    again = await (await fake.submit_modal(modal, {"rating": "4"})).response()
+    assert f"#{ids[0]}" not in again.content  # told once
