@@ -119,7 +119,7 @@ def test_jsonl_from_stdin_one_object_per_line(env: Callable[..., dict[str, str]]
     """The real command in a process of its own: stdout carries only the JSON lines."""
     questions = ["What is a parameter?", "", "x" * 600, "What does a generative model learn?"]
     with ThreadedFake() as api:
-        api.script(Reply(parts=["Numbers the model learns."]), Status(529), Status(529),
+        api.script(Reply(parts=[("Numbers the model learns.", 0)]), Status(529), Status(529),
                    Status(529))
         done = subprocess.run(
             [sys.executable, "-m", "bot", "ask", "--jsonl"],
@@ -129,7 +129,7 @@ def test_jsonl_from_stdin_one_object_per_line(env: Callable[..., dict[str, str]]
     assert done.returncode == 1, done.stderr  # two lines could not be answered
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["question"] for r in records] == questions
-    assert records[0]["engine"] == "llm" and records[0]["answer"] == "Numbers the model learns."
+    assert records[0]["engine"] == "llm" and records[0]["answer"] == "Numbers the model learns. [1]"
     assert records[1]["answer"] is None and "Ask a question" in records[1]["error"]
     assert records[2]["answer"] is None and "under 500 characters" in records[2]["error"]
     last = records[3]
