@@ -80,10 +80,14 @@ class AppContext:
         budget = self.settings.lifecycle.stop_timeout_s if within_s is None else within_s
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
-        if not await self.admission.drain(budget):
+        # Interactions get most of the budget; what is kept back replaces the answers of those
+        # still running (cancelled) with a clear message, and stops the workers.
+        reserve = min(2.0, budget / 4)
+        if not await self.admission.drain(budget - reserve):
+            abandoned = await self.admission.abandon(reserve / 2)
             log.warning(
-                "%d interaction(s) still running after %.1f s; stopping anyway",
-                self.admission.in_flight, budget,
+                "%d interaction(s) still running after %.1f s were cancelled",
+                abandoned, budget - reserve,
             )
         if self._daily_answers is not None:
             await self._daily_answers.drain()  # answers handed in are recorded, then workers stop

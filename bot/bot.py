@@ -9,12 +9,14 @@ each reply), and syncs its slash commands only when they changed since the last 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -23,13 +25,20 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.app import AppContext
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DependencyUnavailableError
 from bot.exts import walk_extensions
+from bot.lifecycle import ShuttingDownError
 
 log = logging.getLogger(__name__)
 
 #: The app_state key holding the hash of the last command tree synced to Discord.
 COMMANDS_HASH_KEY = "discord.commands_hash"
+REFUSED_TOKEN = (
+    "Discord refused the bot token (DISCORD_TOKEN). Copy it again from the Developer "
+    "Portal: your application > Bot > Reset Token."
+)
+#: What an interaction still running at the end of a shutdown's bound is told.
+ABANDONED = "I had to restart before I could finish this. Please try again in a moment."
 
 
 # --- endpoints -----------------------------------------------------------------------------------
@@ -104,6 +113,93 @@ class TutorBot(commands.AutoShardedBot):
             **options,
         )
         self.app = app
+        self._refusals: set[asyncio.Task[None]] = set()
+        self._admit_interactions()
+
+    # --- admission: every interaction is counted until its handler ends (graceful shutdown) ---
+
+    def _admit_interactions(self) -> None:
+        """Count each interaction's handler tasks in ``app.admission``; refuse when closing.
+
+        discord.py turns an INTERACTION_CREATE into tasks (the command tree's invoker, a
+        button's callback) inside its parser. Wrapping that parser is the one place every
+        interaction passes: the tasks it creates are tracked until they end, so a shutdown
+        lets them finish first; while closing, the interaction gets a short private
+        "restarting" reply instead.
+        """
+        state = self._connection
+        parse = state.parsers["INTERACTION_CREATE"]
+
+        def admitted(data: Any) -> None:
+            if self.app.admission.closing:
+                self._refuse(data)
+                return
+            loop = asyncio.get_running_loop()
+            created: list[Any] = []
+            previous = loop.get_task_factory()
+
+            def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+                if previous is not None:
+                    task = previous(loop, coro, **kwargs)
+                else:
+                    task = asyncio.Task(coro, loop=loop, **kwargs)
+                created.append(task)
+                return task
+
+            loop.set_task_factory(factory)
+            try:
+                parse(data)
+            finally:
+                loop.set_task_factory(previous)
+            for index, task in enumerate(created):
+                # The first task is the handler (the tree's invoker, the button's callback);
+                # the others (event listeners) need no message of their own.
+                tell = (lambda: self._tell_abandoned(data)) if index == 0 else None
+                self.app.admission.track(task, on_abandoned=tell)
+
+        state.parsers["INTERACTION_CREATE"] = admitted
+
+    def _refuse(self, data: Any) -> None:
+        interaction: discord.Interaction[Any] = discord.Interaction(data=data, state=self._connection)
+
+        async def refuse() -> None:
+            try:
+                if interaction.type is discord.InteractionType.autocomplete:
+                    await interaction.response.autocomplete([])
+                else:
+                    await interaction.response.send_message(
+                        str(ShuttingDownError()), ephemeral=True,
+                        allowed_mentions=discord.AllowedMentions.none(),
+                    )
+            except discord.HTTPException as exc:
+                log.info("could not tell an interaction that the bot is restarting: %s", exc)
+
+        task = asyncio.get_running_loop().create_task(refuse(), name="refuse: restarting")
+        self._refusals.add(task)
+        task.add_done_callback(self._refusals.discard)
+
+    async def _tell_abandoned(self, data: Any) -> None:
+        """Replace what a cancelled interaction showed (a half-streamed answer, "thinking")."""
+        interaction: discord.Interaction[Any] = discord.Interaction(data=data, state=self._connection)
+        text = ABANDONED
+        none = discord.AllowedMentions.none()
+        try:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=none)
+            return
+        except discord.HTTPException:
+            pass  # already acknowledged: replace the reply (a command) or follow up (a button)
+        if interaction.type is discord.InteractionType.application_command:
+            await interaction.edit_original_response(
+                content=text, embeds=[], attachments=[], view=None, allowed_mentions=none
+            )
+        else:
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=none)
+
+    async def close(self) -> None:
+        """Let the "restarting" replies go out, then close the connections."""
+        if self._refusals:
+            await asyncio.wait(set(self._refusals), timeout=1.0)
+        await super().close()
 
     async def setup_hook(self) -> None:
         """Load every extension (buttons, workers), sync commands if changed, start workers."""
@@ -157,6 +253,53 @@ class TutorBot(commands.AutoShardedBot):
         return True
 
 
+class DiscordWorker:
+    """The Discord connection as a :class:`~bot.lifecycle.Worker` of the app.
+
+    Registered first, it starts first (logging in loads the extensions, which may register
+    their own workers, and syncs commands) and stops last: the job runner's posts still reach
+    Discord while it drains.
+    """
+
+    name = "discord"
+
+    def __init__(self, bot: TutorBot, token: str) -> None:
+        self.bot = bot
+        self._token = token
+        self.connection: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Log in, then connect the gateway in a task.
+
+        Raises ConfigError for a refused token, DependencyUnavailableError when Discord
+        cannot be reached.
+        """
+        try:
+            await self.bot.login(self._token)
+        except discord.LoginFailure as exc:
+            raise ConfigError(REFUSED_TOKEN) from exc
+        except (OSError, aiohttp.ClientError, discord.GatewayNotFound) as exc:
+            raise DependencyUnavailableError(
+                f"Cannot reach Discord at {self.bot.app.settings.discord.api_base}: "
+                f"{type(exc).__name__}: {exc}"[:300]
+            ) from None
+        except discord.HTTPException as exc:
+            if exc.status < 500:
+                raise
+            raise DependencyUnavailableError(
+                f"Discord is not available right now ({exc.status}); try again later."
+            ) from None
+        self.connection = asyncio.get_running_loop().create_task(
+            self.bot.connect(), name="discord gateway"
+        )
+
+    async def stop(self) -> None:
+        """Close the gateway and the HTTP session."""
+        await self.bot.close()
+        if self.connection is not None:
+            await asyncio.wait({self.connection}, timeout=2.0)
+
+
 def _point_at_configured_endpoints(app: AppContext) -> None:
     settings = app.settings.discord
     if settings.api_base.rstrip("/") != DISCORD_API_BASE or settings.gateway_url:
@@ -183,10 +326,7 @@ async def run_bot(app: AppContext, token: str) -> None:
         async with bot:
             await bot.start(token)
     except discord.LoginFailure as exc:
-        raise ConfigError(
-            "Discord refused the bot token (DISCORD_TOKEN). Copy it again from the Developer "
-            "Portal: your application > Bot > Reset Token."
-        ) from exc
+        raise ConfigError(REFUSED_TOKEN) from exc
 
 
 __all__ = [
@@ -194,6 +334,7 @@ __all__ = [
     "DISCORD_API_BASE",
     "DISCORD_GATEWAY_URL",
     "DiscordEndpoints",
+    "DiscordWorker",
     "TutorBot",
     "create_bot",
     "current_endpoints",

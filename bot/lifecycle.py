@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from bot.errors import TutorError
 
@@ -64,6 +64,7 @@ class Admission:
         self._closing = False
         self._idle = asyncio.Event()
         self._idle.set()
+        self._tracked: dict[asyncio.Task[Any], Callable[[], Awaitable[None]] | None] = {}
 
     @property
     def closing(self) -> bool:
@@ -97,6 +98,46 @@ class Admission:
             yield
         finally:
             self.leave()
+
+    def track(
+        self, task: asyncio.Task[Any], on_abandoned: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Count ``task`` as one unit of work until it ends (raises when closing).
+
+        If a shutdown has to cancel it (:meth:`abandon`), ``on_abandoned`` is awaited afterwards
+        to tell whoever was waiting (e.g. "I had to restart; please try again").
+        """
+        self.enter()
+        self._tracked[task] = on_abandoned
+
+        def done(finished: asyncio.Task[Any]) -> None:
+            self._tracked.pop(finished, None)
+            self.leave()
+
+        task.add_done_callback(done)
+
+    async def abandon(self, within_s: float) -> int:
+        """Cancel the tracked work still running and tell its callers; returns how many.
+
+        Bounded by ``within_s`` seconds in all (cancellation and the messages).
+        """
+        running = {task: callback for task, callback in self._tracked.items() if not task.done()}
+        if not running:
+            return 0
+        for task in running:
+            task.cancel()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        await asyncio.wait(set(running), timeout=max(within_s / 2, 0.05))
+        notices = [asyncio.ensure_future(cb()) for cb in running.values() if cb is not None]
+        if notices:
+            _, late = await asyncio.wait(notices, timeout=max(deadline - loop.time(), 0.05))
+            for notice in late:
+                notice.cancel()
+            for notice in notices:
+                if notice.done() and not notice.cancelled() and notice.exception() is not None:
+                    log.warning("could not tell an abandoned caller: %s", notice.exception())
+        return len(running)
 
     def close(self) -> None:
         """Refuse every new unit of work from now on."""

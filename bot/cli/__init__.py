@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.cli import ask, console, db, forget, lessons, report, run
-from bot.errors import TutorError
+from bot.errors import ExitStatus, TutorError, exit_status_for
 
 DESCRIPTION = """\
 tutorbot teaches the course "Generative AI fundamentals" on Discord: short lessons, quizzes
@@ -57,6 +57,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except TutorError as exc:
         print(f"tutorbot: {exc}", file=sys.stderr)
-        return 2
+        return exit_status_for(exc)
     except KeyboardInterrupt:
-        return 130
+        return ExitStatus.INTERRUPTED

@@ -5,13 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
 import sys
+import threading
 from typing import Any, TextIO
 
 from bot.cli._common import start
+from bot.errors import ExitStatus
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: What a supervisor (docker stop, systemd, Ctrl-C) sends to stop the bot gracefully.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 NO_TOKEN = """\
 No Discord token: set DISCORD_TOKEN to run the bot on Discord.
@@ -30,7 +37,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "run", help="start the Discord bot (needs DISCORD_TOKEN)",
         description="Start the Discord bot with the token in DISCORD_TOKEN. Without a token, "
         "in a terminal it explains how to get one and offers the local console; without a "
-        "terminal it exits with status 2.",
+        "terminal it exits with status 78. SIGTERM or SIGINT stops it gracefully (status 0).",
     )
     parser.add_argument("--no-console-offer", action="store_true",
                         help="never offer the console; just fail when the token is missing")
@@ -45,34 +52,116 @@ def command(args: argparse.Namespace) -> int:
 
 def run(settings: Settings, *, offer_console: bool = True,
         stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Run the bot until it is stopped. Returns the process exit status."""
+    """Run the bot until it is stopped (SIGTERM, SIGINT). Returns the process exit status."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     if settings.discord_token is None:
         interactive = stdin.isatty() and stdout.isatty()
         print(NO_TOKEN, file=sys.stderr)
         if not (interactive and offer_console):
-            return 2
+            return ExitStatus.CONFIG
         print("\nStart the local console now? [Y/n] ", end="", file=stdout, flush=True)
         answer = stdin.readline().strip().lower()
         if answer not in {"", "y", "yes"}:
-            return 2
+            return ExitStatus.CONFIG
         from bot.console import run_console
 
         if settings.log.level == "INFO":  # as `tutorbot console` does: keep the screen clean
             logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(run_console(settings))
-    return asyncio.run(_run_discord(settings))
+    return _serve(settings)
+
+
+def _serve(settings: Settings) -> int:
+    """Run the bot on a new event loop; exit without waiting for busy background threads.
+
+    ``asyncio.run`` would wait, after a clean stop, for every thread of the default executor:
+    the tutor's first load embeds the course in one (half a minute on a slow machine), and a
+    supervisor's stop timeout is shorter. Its work is written atomically, so nothing is lost
+    by not waiting once the app has stopped and the database is closed.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        try:
+            status: int = loop.run_until_complete(_run_discord(settings))
+        except asyncio.CancelledError:  # a second signal: stop without waiting
+            status = ExitStatus.INTERRUPTED
+        finally:
+            _finish(loop)
+    finally:
+        loop.close()
+    busy = [thread for thread in threading.enumerate()
+            if thread is not threading.main_thread() and not thread.daemon and thread.is_alive()]
+    if busy:
+        log.info("not waiting for %d background thread(s): %s", len(busy),
+                 ", ".join(thread.name for thread in busy))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
+
+
+def _finish(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks still pending and close async generators (as ``asyncio.run`` does)."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
 
 
 async def _run_discord(settings: Settings) -> int:
+    """Start the app with the Discord connection as its first worker; stop on a signal.
+
+    On SIGTERM or SIGINT: new interactions get a short "restarting" reply, those in flight
+    finish (within ``lifecycle.stop_timeout_s``), the workers stop in reverse order (the
+    Discord connection last), the database closes, and the status is 0. A second signal
+    stops at once.
+    """
     from bot.app import build_app
-    from bot.bot import run_bot
+    from bot.bot import DiscordWorker, create_bot
 
     assert settings.discord_token is not None
     app = await build_app(settings)
+    worker = DiscordWorker(create_bot(app), settings.discord_token.get_secret_value())
+    app.register_worker(worker)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    main = asyncio.current_task()
+
+    def on_signal(number: int) -> None:
+        if stopping.is_set():
+            log.warning("second %s: stopping now", signal.Signals(number).name)
+            if main is not None:
+                main.cancel()
+            return
+        app.admission.close()  # at once: nothing new is admitted from here on
+        log.info("%s: stopping (new interactions are refused, those in flight finish)",
+                 signal.Signals(number).name)
+        stopping.set()
+
+    for number in STOP_SIGNALS:
+        loop.add_signal_handler(number, on_signal, number)
     try:
-        await run_bot(app, settings.discord_token.get_secret_value())
+        try:
+            await app.start()
+        except BaseException:
+            await app.stop(within_s=2.0)
+            raise
+        assert worker.connection is not None
+        waiter = asyncio.ensure_future(stopping.wait())
+        await asyncio.wait({waiter, worker.connection}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        ended = worker.connection.done() and not stopping.is_set()
+        await app.stop()
+        if ended:
+            worker.connection.result()  # raises what ended the connection
+            log.error("the Discord connection ended on its own")
+            return ExitStatus.BUG
+        log.info("stopped")
+        return ExitStatus.OK
     finally:
-        await app.close()
-    return 0
+        for number in STOP_SIGNALS:
+            loop.remove_signal_handler(number)

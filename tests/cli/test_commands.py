@@ -69,7 +69,7 @@ def test_the_console_keeps_progress_between_runs(tmp_path: Path) -> None:
 
 def test_run_without_a_token_and_without_a_terminal_explains_and_fails(tmp_path: Path) -> None:
     result = _tutorbot(tmp_path, "run")
-    assert result.returncode == 2
+    assert result.returncode == 78  # configuration: a supervisor should not retry
     assert "DISCORD_TOKEN" in result.stderr and "tutorbot console" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -77,7 +77,7 @@ def test_run_without_a_token_and_without_a_terminal_explains_and_fails(tmp_path:
 def test_a_bad_database_url_is_a_clear_start_up_error(tmp_path: Path) -> None:
     result = _tutorbot(tmp_path, "console",
                        TUTORBOT_DATABASE__URL="postgresql://u:hunter2@127.0.0.1:1/x")
-    assert result.returncode == 2
+    assert result.returncode == 69  # a dependency unavailable at start: a supervisor retries
     assert "Cannot open the database at postgresql://u:***@127.0.0.1:1/x" in result.stderr
     assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
 
@@ -93,7 +93,7 @@ def test_a_broken_course_stops_start_up_with_file_and_line(tmp_path: Path) -> No
     lessons.mkdir()
     (lessons / "01-x.md").write_text("---\nid: x\ntitle: X\n---\n")
     result = _tutorbot(tmp_path, "console", TUTORBOT_PATHS__LESSONS_DIR=str(lessons))
-    assert result.returncode == 2
+    assert result.returncode == 78
     assert "01-x.md:" in result.stderr and "Traceback" not in result.stderr
 
 

@@ -25,6 +25,7 @@ def _tutorbot(tmp_path: Path, *args: str, stdin: str = "",
 
 
 def _one_clear_line(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 78, result.stderr  # configuration
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith("tutorbot: "), result.stderr
     for fragment in fragments:
