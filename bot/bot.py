@@ -98,6 +98,8 @@ class TutorBot(commands.AutoShardedBot):
         intents = discord.Intents.none()
         intents.guilds = True  # guild names and channels; not privileged
         options.setdefault("shard_count", app.settings.discord.shard_count)
+        shard_ids = app.settings.discord.shard_ids
+        options.setdefault("shard_ids", list(shard_ids) if shard_ids is not None else None)
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,

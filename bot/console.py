@@ -12,7 +12,6 @@ at the end of the input, so it can be scripted.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import re
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.app import AppContext, build_app
+from bot.cli._common import read_blocking
 from bot.content.markdown import strip_formatting
 from bot.content.model import QuestionKind
 from bot.errors import TutorError
@@ -333,7 +333,7 @@ async def run_console(settings: Settings, *, stdin: TextIO | None = None,
         while True:
             if interactive:
                 try:
-                    line = await asyncio.to_thread(input, "> ")
+                    line = await read_blocking(lambda: input("> "))
                 except EOFError:
                     print(file=stdout)
                     break

@@ -11,13 +11,22 @@ Precedence, lowest first: defaults, ``config.toml``, environment variables.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.errors import ConfigError
 
@@ -87,7 +96,38 @@ class DiscordSettings(_Section):
     gateway_url: str = Field(default="", description="Empty means Discord's own gateway.")
     dev_guild_id: int | None = Field(default=None, description="Sync commands to this guild only.")
     shard_count: int | None = Field(default=None, ge=1, description="Empty: Discord recommends.")
+    shard_ids: tuple[int, ...] | None = Field(
+        default=None,
+        description="The shards this process connects (with shard_count). Empty: all of them.",
+    )
     sync_commands: bool = True
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: object) -> object:
+        # From the environment or the command line: "0,1" or "0 1".
+        if isinstance(value, str):
+            parts = value.replace(",", " ").split()
+            if not all(re.fullmatch(r"[0-9]{1,6}", part) for part in parts):
+                raise ValueError(f"shard ids are numbers separated by commas, not {value!r}")
+            return tuple(int(part) for part in parts) or None
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> DiscordSettings:
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("shard_ids needs shard_count (the total number of shards)")
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError(f"shard_ids lists a shard twice: {list(self.shard_ids)}")
+        outside = [n for n in self.shard_ids if not 0 <= n < self.shard_count]
+        if outside:
+            raise ValueError(
+                f"shard_ids {outside} are outside 0..{self.shard_count - 1} "
+                f"(shard_count is {self.shard_count})"
+            )
+        return self
 
 
 class AskSettings(_Section):
@@ -239,7 +279,8 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _describe(error: ValidationError, source: str) -> str:
+def describe_errors(error: ValidationError, source: str) -> str:
+    """One line per invalid setting, for a :class:`ConfigError`."""
     lines = [f"Invalid settings ({source}):"]
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "(top level)"
@@ -298,7 +339,7 @@ def load_settings(
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from None
+        raise ConfigError(describe_errors(exc, source)) from None
 
 
 def prepare_folders(settings: Settings) -> None:

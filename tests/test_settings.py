@@ -125,3 +125,14 @@ def test_a_read_only_cache_folder_fails_fast(tmp_path: Path) -> None:
             prepare_folders(settings)
     finally:
         cache.chmod(0o700)
+
+
+def test_shard_ids_come_from_the_environment_with_a_shard_count() -> None:
+    settings = load_settings(None, environ={"TUTORBOT_DISCORD__SHARD_COUNT": "4",
+                                            "TUTORBOT_DISCORD__SHARD_IDS": "0, 2"})
+    assert settings.discord.shard_ids == (0, 2)
+    with pytest.raises(ConfigError, match="shard_ids needs shard_count"):
+        load_settings(None, environ={"TUTORBOT_DISCORD__SHARD_IDS": "0"})
+    with pytest.raises(ConfigError, match=r"outside 0\.\.1"):
+        load_settings(None, environ={"TUTORBOT_DISCORD__SHARD_COUNT": "2",
+                                     "TUTORBOT_DISCORD__SHARD_IDS": "3"})

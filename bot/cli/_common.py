@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from bot.settings import Settings, load_settings
+
+T = TypeVar("T")
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -24,3 +30,33 @@ def start(args: argparse.Namespace, *, quiet: bool = False) -> Settings:
     quiet = quiet and settings.log.level == "INFO"
     setup_logging("WARNING" if quiet else settings.log.level)
     return settings
+
+
+async def read_blocking(read: Callable[[], T]) -> T:
+    """``read()`` (``input``, ``readline``) in a daemon thread, awaited without blocking the loop.
+
+    Not ``asyncio.to_thread``: on Ctrl-C, ``asyncio.run`` waits for the default executor's
+    threads, and one blocked in ``input()`` would keep the process alive until Enter. A daemon
+    thread is simply left behind, so Ctrl-C exits at once (status 130).
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(value: T | None, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            value = read()
+        except BaseException as exc:  # EOFError, a decoding error: handed to the awaiting side
+            loop.call_soon_threadsafe(settle, None, exc)
+        else:
+            loop.call_soon_threadsafe(settle, value, None)
+
+    threading.Thread(target=run, name="read input", daemon=True).start()
+    return await future

@@ -14,6 +14,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.cli._common import read_blocking
 from bot.errors import TutorError
 from bot.settings import Settings
 
@@ -108,7 +109,7 @@ async def _run(
             print("Type a question per line; end with Ctrl-D.", file=stderr)
         failures = 0
         # Read line by line (not all at once) so answers stream out as questions come in.
-        while line := await asyncio.to_thread(stdin.readline):
+        while line := await read_blocking(stdin.readline):
             question = line.rstrip("\r\n")
             ok = await _answer_one(tutor, app.db.sessions, settings, args, question, as_json,
                                    stdout, stderr)

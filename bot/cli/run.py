@@ -11,9 +11,11 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from pydantic import ValidationError
+
 from bot.cli._common import start
-from bot.errors import ExitStatus
-from bot.settings import Settings
+from bot.errors import ConfigError, ExitStatus
+from bot.settings import DiscordSettings, Settings, describe_errors
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +43,35 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-console-offer", action="store_true",
                         help="never offer the console; just fail when the token is missing")
+    parser.add_argument("--shard-count", type=int, metavar="N",
+                        help="total number of shards (setting discord.shard_count)")
+    parser.add_argument("--shard-ids", metavar="IDS",
+                        help="the shards this process connects, e.g. 0,1 (discord.shard_ids; "
+                        "needs the shard count)")
     parser.set_defaults(handler=command)
     return parser
 
 
 def command(args: argparse.Namespace) -> int:
     """Run ``tutorbot run``; returns the exit status."""
-    return run(start(args), offer_console=not args.no_console_offer)
+    settings = start(args)
+    if args.shard_count is not None or args.shard_ids is not None:
+        settings = with_shards(settings, args.shard_count, args.shard_ids)
+    return run(settings, offer_console=not args.no_console_offer)
+
+
+def with_shards(settings: Settings, shard_count: int | None, shard_ids: str | None) -> Settings:
+    """``settings`` with the shard options of the command line, validated like the file's."""
+    section = settings.discord.model_dump()
+    if shard_count is not None:
+        section["shard_count"] = shard_count
+    if shard_ids is not None:
+        section["shard_ids"] = shard_ids
+    try:
+        discord = DiscordSettings.model_validate(section)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, "command line")) from None
+    return settings.model_copy(update={"discord": discord})
 
 
 def run(settings: Settings, *, offer_console: bool = True,
