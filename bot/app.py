@@ -84,7 +84,7 @@ class AppContext:
         # still running (cancelled) with a clear message, and stops the workers.
         reserve = min(2.0, budget / 4)
         if not await self.admission.drain(budget - reserve):
-            abandoned = await self.admission.abandon(reserve / 2)
+            abandoned = await self.admission.abandon(max(reserve / 2, 1.0))
             log.warning(
                 "%d interaction(s) still running after %.1f s were cancelled",
                 abandoned, budget - reserve,

@@ -10,6 +10,7 @@ each reply), and syncs its slash commands only when they changed since the last 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import json
 import logging
@@ -153,11 +154,12 @@ class TutorBot(commands.AutoShardedBot):
                 parse(data)
             finally:
                 loop.set_task_factory(previous)
+            context = contextvars.copy_context()
             for index, task in enumerate(created):
                 # The first task is the handler (the tree's invoker, the button's callback);
                 # the others (event listeners) need no message of their own.
                 tell = (lambda: self._tell_abandoned(data)) if index == 0 else None
-                self.app.admission.track(task, on_abandoned=tell)
+                self.app.admission.track(task, on_abandoned=tell, context=context)
 
         state.parsers["INTERACTION_CREATE"] = admitted
 
@@ -181,21 +183,25 @@ class TutorBot(commands.AutoShardedBot):
         task.add_done_callback(self._refusals.discard)
 
     async def _tell_abandoned(self, data: Any) -> None:
-        """Replace what a cancelled interaction showed (a half-streamed answer, "thinking")."""
+        """Replace what a cancelled interaction showed (a half-streamed answer, "thinking").
+
+        Work still running at the bound has almost always been deferred (after 1.5 s, or when
+        it began to wait for the database), so the reply is edited (a command) or followed up
+        (a button) first; an interaction never acknowledged gets a new private reply.
+        """
         interaction: discord.Interaction[Any] = discord.Interaction(data=data, state=self._connection)
-        text = ABANDONED
         none = discord.AllowedMentions.none()
         try:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=none)
-            return
-        except discord.HTTPException:
-            pass  # already acknowledged: replace the reply (a command) or follow up (a button)
-        if interaction.type is discord.InteractionType.application_command:
-            await interaction.edit_original_response(
-                content=text, embeds=[], attachments=[], view=None, allowed_mentions=none
+            if interaction.type is discord.InteractionType.application_command:
+                await interaction.edit_original_response(
+                    content=ABANDONED, embeds=[], attachments=[], view=None, allowed_mentions=none
+                )
+            else:
+                await interaction.followup.send(ABANDONED, ephemeral=True, allowed_mentions=none)
+        except discord.NotFound:  # nothing was sent yet: answer it now
+            await interaction.response.send_message(
+                ABANDONED, ephemeral=True, allowed_mentions=none
             )
-        else:
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=none)
 
     async def close(self) -> None:
         """Let the "restarting" replies go out, then close the connections."""

@@ -13,9 +13,11 @@ This module is domain code: it never imports ``discord``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from bot.errors import TutorError
@@ -50,6 +52,14 @@ class ShuttingDownError(TutorError):
         super().__init__("I'm restarting; please try again in a moment.")
 
 
+@dataclass(frozen=True)
+class _Notice:
+    """How to tell the caller of a unit of work that a shutdown cancelled it."""
+
+    callback: Callable[[], Coroutine[Any, Any, None]]
+    context: contextvars.Context | None
+
+
 class Admission:
     """Counts the units of work in flight and refuses new ones once closing.
 
@@ -64,7 +74,7 @@ class Admission:
         self._closing = False
         self._idle = asyncio.Event()
         self._idle.set()
-        self._tracked: dict[asyncio.Task[Any], Callable[[], Awaitable[None]] | None] = {}
+        self._tracked: dict[asyncio.Task[Any], _Notice | None] = {}
 
     @property
     def closing(self) -> bool:
@@ -100,15 +110,18 @@ class Admission:
             self.leave()
 
     def track(
-        self, task: asyncio.Task[Any], on_abandoned: Callable[[], Awaitable[None]] | None = None
+        self,
+        task: asyncio.Task[Any],
+        on_abandoned: Callable[[], Coroutine[Any, Any, None]] | None = None,
+        context: contextvars.Context | None = None,
     ) -> None:
         """Count ``task`` as one unit of work until it ends (raises when closing).
 
-        If a shutdown has to cancel it (:meth:`abandon`), ``on_abandoned`` is awaited afterwards
-        to tell whoever was waiting (e.g. "I had to restart; please try again").
+        If a shutdown has to cancel it (:meth:`abandon`), ``on_abandoned`` runs afterwards (in
+        ``context``, the one the work arrived in) to tell whoever was waiting.
         """
         self.enter()
-        self._tracked[task] = on_abandoned
+        self._tracked[task] = _Notice(on_abandoned, context) if on_abandoned else None
 
         def done(finished: asyncio.Task[Any]) -> None:
             self._tracked.pop(finished, None)
@@ -128,8 +141,12 @@ class Admission:
             task.cancel()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within_s
-        await asyncio.wait(set(running), timeout=max(within_s / 2, 0.05))
-        notices = [asyncio.ensure_future(cb()) for cb in running.values() if cb is not None]
+        await asyncio.wait(set(running), timeout=min(within_s / 4, 0.25))
+        notices = [
+            loop.create_task(notice.callback(), context=notice.context)
+            for notice in running.values()
+            if notice is not None
+        ]
         if notices:
             _, late = await asyncio.wait(notices, timeout=max(deadline - loop.time(), 0.05))
             for notice in late:

@@ -9,7 +9,7 @@ import discord
 
 from bot.errors import NotAllowedError, NotFoundError
 from bot.exts._components import STALE_BUTTON, Click, require_owner
-from bot.exts._interactions import Turn, edit
+from bot.exts._interactions import Turn, edit, within_deadline
 from bot.exts.lessons._pages import edit_page, load_overview, overview_message, send_page
 from bot.ui import custom_ids as ids
 
@@ -61,7 +61,8 @@ class PageStepButton(
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.PageStep) -> None:
         require_owner(interaction, key.learner_id, NOT_YOUR_PAGE)
         async with Turn(interaction) as turn:
-            await require_page_owner(turn)
+            # Within the deadline: on SQLite the check may wait for a lock (then it defers).
+            await within_deadline(interaction, require_page_owner(turn), update=True)
             page = await turn.run(
                 lambda unit: unit.services.course.step(
                     unit.session, unit.actor.user_id, key.snippet_id, key.offset
@@ -86,7 +87,8 @@ class MarkDoneButton(
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.MarkDone) -> None:
         require_owner(interaction, key.learner_id, NOT_YOUR_PAGE)
         async with Turn(interaction) as turn:
-            await require_page_owner(turn)
+            # Within the deadline: on SQLite the check may wait for a lock (then it defers).
+            await within_deadline(interaction, require_page_owner(turn), update=True)
             page = await turn.run(
                 lambda unit: unit.services.course.mark_done_at(
                     unit.session, unit.actor.user_id, key.snippet_id
