@@ -24,7 +24,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.db.sqlite_inline import BUSY_TIMEOUT_MS, InlineSQLiteConnection, inline_creator
+from bot.db.sqlite_inline import (
+    BUSY_TIMEOUT_MS,
+    CONNECT_BUSY_TIMEOUT_MS,
+    InlineSQLiteConnection,
+    inline_creator,
+)
 from bot.errors import ConfigError, DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
@@ -102,6 +107,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Switching a new file to WAL takes a lock for a moment; several processes starting
+        # together wait for each other here (once per process, at start-up), then every
+        # statement waits at most BUSY_TIMEOUT_MS on the loop (sqlite_inline says why).
+        cursor.execute(f"PRAGMA busy_timeout={CONNECT_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")

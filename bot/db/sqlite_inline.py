@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 #: How long a statement may block the event loop waiting for another process's lock (ms).
 BUSY_TIMEOUT_MS = 20
+#: How long opening the connection (once per process) may wait for a lock (ms).
+CONNECT_BUSY_TIMEOUT_MS = 10_000
 #: How long a unit of work without its own deadline (console, jobs) waits for the lock (s).
 DEFAULT_LOCK_WAIT_S = 10.0
 #: Back-off between attempts at the write lock: doubling from the first to the last (s).
