@@ -184,6 +184,7 @@ class WorkerRegistry:
         self._pending: set[asyncio.Task[None]] = set()
         self._running = False
         self._stopped = False
+        self._starting = False
 
     @property
     def workers(self) -> tuple[Worker, ...]:
@@ -220,8 +221,11 @@ class WorkerRegistry:
 
     async def start(self) -> None:
         """Start every registered worker in order; on a failure, stop those started and raise."""
-        if self._running or self._stopped:
+        # Re-entrant: the Discord worker's start runs the bot's setup hook, which may call
+        # app.start() itself (for in-process runs); the outer call starts everything.
+        if self._running or self._stopped or self._starting:
             return
+        self._starting = True
         # By index: a worker's start() may register another (an extension loaded while the
         # Discord client starts registers its job runner); that one starts in turn.
         index = 0

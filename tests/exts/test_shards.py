@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import AppContext, Services
+from bot.app import AppContext
 from bot.cli.run import with_shards
 from bot.errors import ConfigError
+from bot.runtime import CourseRuntime
 from tests.exts.conftest import run, running_bot
 from tests.fakediscord import FakeDiscord
 
@@ -17,8 +18,8 @@ def sharded(app: AppContext, fake: FakeDiscord, count: int, ids: str) -> AppCont
         update={"api_base": fake.api_base, "gateway_url": fake.gateway_url}
     )
     settings = with_shards(app.settings.model_copy(update={"discord": section}), count, ids)
-    return AppContext(settings=settings, course=app.course, db=app.db,
-                      services=Services.build(app.course, settings))
+    return AppContext(settings=settings, db=app.db,
+                      runtime=CourseRuntime.build(app.runtime.course, settings))
 
 
 async def test_a_process_connects_only_its_own_shards(app: AppContext) -> None:

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import AppContext, Services
+from bot.app import AppContext
 from bot.bot import ABANDONED
 from bot.content.model import Course
 from bot.db.engine import open_database
 from bot.db.models import SnippetView
+from bot.runtime import CourseRuntime
 from bot.settings import Settings
 from tests.db.test_sqlite_lock import LockHolder
 from tests.exts.conftest import run, running_bot
@@ -30,8 +31,7 @@ async def sqlite_app(
 ) -> AsyncIterator[tuple[AppContext, Path]]:
     path = tmp_path / "shutdown.sqlite3"
     db = await open_database(f"sqlite+aiosqlite:///{path}")
-    app = AppContext(settings=settings, course=course, db=db,
-                     services=Services.build(course, settings))
+    app = AppContext(settings=settings, db=db, runtime=CourseRuntime.build(course, settings))
     yield app, path
     await app.stop(within_s=1.0)
 
