@@ -38,6 +38,7 @@ from bot.db.base import utcnow
 from bot.db.engine import Database
 from bot.db.models.daily import Schedule
 from bot.jobs.ports import Publisher, PublishError, RetryableError
+from bot.jobs.runner import JobTracker
 from bot.services.daily import DailyService, PostToSend
 from bot.services.guild_config import GuildConfigService
 from bot.services.schedules import ScheduleService, fire_times, trigger_for
@@ -118,7 +119,7 @@ class DailyQuizJobs:
         self._known: dict[int, tuple[Any, ...]] = {}
         self._not_before: dict[int, datetime] = {}
         self._busy: set[int] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._jobs = JobTracker("daily-quiz")
         self._db_slots = asyncio.Semaphore(DB_SLOTS)
 
     @contextlib.asynccontextmanager
@@ -154,26 +155,11 @@ class DailyQuizJobs:
         """Let sends in flight finish (each is one Discord call), bounded by the caller."""
         self.scheduler = None
         self._known.clear()
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._jobs.drain()
 
     def _tracked(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         """Wrap a job so :meth:`end` can wait for it and so it never kills the scheduler."""
-
-        async def run(*args: Any) -> None:
-            task = asyncio.current_task()
-            if task is not None:
-                self._tasks.add(task)
-            try:
-                await fn(*args)
-            except Exception:
-                log.exception("daily-quiz job %s failed", getattr(fn, "__name__", fn))
-            finally:
-                if task is not None:
-                    self._tasks.discard(task)
-
-        run.__name__ = getattr(fn, "__name__", "job")
-        return run
+        return self._jobs.wrap(fn)
 
     # --- schedules → APScheduler jobs ------------------------------------------------------
 

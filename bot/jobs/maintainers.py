@@ -14,11 +14,10 @@ them keeps its rating and loses only the link (``ON DELETE SET NULL``).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,6 +30,7 @@ from bot.db.models.ask import AskLog
 from bot.db.models.daily import GuildConfig, JobClaim
 from bot.db.upsert import insert_ignore
 from bot.jobs.ports import PublishError, RetryableError
+from bot.jobs.runner import JobTracker
 from bot.services.maintain import Digest, MaintainService, iso_week
 
 log = logging.getLogger(__name__)
@@ -84,36 +84,20 @@ class MaintainerJobs:
         self.hour = hour
         self.retention_days = retention_days
         self.clock = clock
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._jobs = JobTracker("maintainers")
 
     async def begin(self, scheduler: AsyncIOScheduler) -> None:
         """Check for due digests every few minutes and prune every few hours; catch up now."""
-        scheduler.add_job(self._tracked(self.digests), IntervalTrigger(minutes=CHECK_MINUTES),
+        scheduler.add_job(self._jobs.wrap(self.digests), IntervalTrigger(minutes=CHECK_MINUTES),
                           id="maintainers:digest", replace_existing=True)
-        scheduler.add_job(self._tracked(self.prune), IntervalTrigger(hours=PRUNE_HOURS),
+        scheduler.add_job(self._jobs.wrap(self.prune), IntervalTrigger(hours=PRUNE_HOURS),
                           id="maintainers:prune", replace_existing=True)
-        await self._tracked(self.digests)()
-        await self._tracked(self.prune)()
+        await self._jobs.wrap(self.digests)()
+        await self._jobs.wrap(self.prune)()
 
     async def end(self) -> None:
         """Let a digest being posted finish (bounded by the caller)."""
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    def _tracked(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def run(*args: Any) -> None:
-            task = asyncio.current_task()
-            if task is not None:
-                self._tasks.add(task)
-            try:
-                await fn(*args)
-            except Exception:
-                log.exception("maintainers job %s failed", getattr(fn, "__name__", fn))
-            finally:
-                if task is not None:
-                    self._tasks.discard(task)
-
-        return run
+        await self._jobs.drain()
 
     async def digests(self, now: datetime | None = None) -> list[int]:
         """Post every due, unclaimed digest; the ids of the messages posted."""

@@ -16,14 +16,50 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC
-from typing import Protocol
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.jobs.leader import Leadership
 
 log = logging.getLogger(__name__)
+
+
+class JobTracker:
+    """The jobs a feature has running, so its ``end()`` can wait for them.
+
+    :meth:`wrap` turns a coroutine function into an APScheduler job that is counted while it
+    runs and whose exceptions are logged (with ``label``) instead of reaching the scheduler.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def wrap(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
+        """``fn`` as a tracked job that never raises."""
+
+        async def run(*args: Any) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
+            try:
+                await fn(*args)
+            except Exception:
+                log.exception("%s job %s failed", self.label, getattr(fn, "__name__", fn))
+            finally:
+                if task is not None:
+                    self._tasks.discard(task)
+
+        run.__name__ = getattr(fn, "__name__", "job")
+        return run
+
+    async def drain(self) -> None:
+        """Wait for the jobs running now (the caller bounds the wait)."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
 class Feature(Protocol):
