@@ -15,7 +15,7 @@ import discord
 from discord.ext import commands
 
 from bot.errors import NotAllowedError
-from bot.exts._interactions import app_of
+from bot.runtime import Unit
 
 NOT_A_MAINTAINER = (
     "Only the course maintainers can do that: you need the **Manage Server** permission or the "
@@ -36,22 +36,46 @@ class Scope:
         return "all servers" if self.guild_id is None else "this server"
 
 
-async def require_maintainer(interaction: discord.Interaction[Any]) -> Scope:
-    """The maintainer's scope, or a clear refusal for anyone else."""
+async def maintainer_gate(interaction: discord.Interaction[Any]) -> Gate:
+    """What can be decided before the database: the bot owner, a server, Manage Server.
+
+    Asking Discord whether the user owns the bot happens here, outside any transaction; the
+    maintainer role is checked inside the interaction's unit of work by :meth:`Gate.scope`.
+    """
     client = interaction.client
     # AutoShardedBot is not a commands.Bot subclass; both derive from BotBase.
     if isinstance(client, commands.bot.BotBase) and await client.is_owner(interaction.user):
-        return Scope(None)
+        return Gate(owner=True, guild_id=interaction.guild_id, manager=True, role_ids=())
     if interaction.guild_id is None:
         raise NotAllowedError(GUILD_ONLY)
     permissions = interaction.permissions
-    if permissions.administrator or permissions.manage_guild:
-        return Scope(interaction.guild_id)
-    app = app_of(interaction)
-    async with app.db.sessions() as session:
-        settings = await app.services.guild_config.get(session, interaction.guild_id)
     roles = getattr(interaction.user, "roles", ())
-    role_id = settings.maintainer_role_id
-    if role_id is not None and any(role.id == role_id for role in roles):
-        return Scope(interaction.guild_id)
-    raise NotAllowedError(NOT_A_MAINTAINER)
+    return Gate(
+        owner=False,
+        guild_id=interaction.guild_id,
+        manager=bool(permissions.administrator or permissions.manage_guild),
+        role_ids=tuple(role.id for role in roles),
+    )
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Who is asking, as far as Discord says; :meth:`scope` finishes the check in SQL."""
+
+    owner: bool
+    guild_id: int | None
+    manager: bool
+    role_ids: tuple[int, ...]
+
+    async def scope(self, unit: Unit) -> Scope:
+        """The maintainer's scope, or a clear refusal (the role comes from ``/config``)."""
+        if self.owner:
+            return Scope(None)
+        assert self.guild_id is not None
+        if self.manager:
+            return Scope(self.guild_id)
+        settings = await unit.services.guild_config.get(unit.session, self.guild_id)
+        role_id = settings.maintainer_role_id
+        if role_id is not None and role_id in self.role_ids:
+            return Scope(self.guild_id)
+        raise NotAllowedError(NOT_A_MAINTAINER)

@@ -9,11 +9,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts._interactions import app_of, edit, send, within_deadline
+from bot.exts._interactions import Turn, edit, send
 from bot.exts.maintain import _render as render
-from bot.exts.maintain._access import require_maintainer
-from bot.services.item_analysis import analyse, first_answers
-from bot.services.maintain import FeedbackItem, MaintainService
+from bot.exts.maintain._access import Scope, maintainer_gate
+from bot.runtime import Unit
+from bot.services.item_analysis import ItemStat, analyse, first_answers
+from bot.services.maintain import (
+    FeedbackDetail,
+    FeedbackItem,
+    FeedbackPage,
+    MaintainService,
+    Resolution,
+)
 from bot.ui import custom_ids as ids
 from bot.ui.autocomplete import lesson_choices
 from bot.ui.embeds import notice
@@ -42,24 +49,25 @@ async def show_page(
     interaction: discord.Interaction[Any], key: ids.FeedbackPageKey, *, update: bool
 ) -> None:
     """List one page of feedback for the maintainer (re-checked on every click)."""
-    scope = await require_maintainer(interaction)
-    app = app_of(interaction)
-    service = MaintainService(app.course)
+    async with Turn(interaction) as turn:
+        gate = await maintainer_gate(interaction)
 
-    async def work() -> Any:
-        async with app.db.sessions() as session:
-            return await service.browse(
-                session, guild_id=scope.guild_id, lesson_id=key.lesson_id,
+        async def browse(unit: Unit) -> tuple[Scope, FeedbackPage]:
+            scope = await gate.scope(unit)
+            page = await MaintainService(unit.course).browse(
+                unit.session, guild_id=scope.guild_id, lesson_id=key.lesson_id,
                 kind=key.feedback_kind, status=key.status, page=key.page,
             )
+            return scope, page
 
-    page = await within_deadline(interaction, work(), ephemeral=True, update=update)
-    embed = render.feedback_list(page, scope.label, filters_text(key))
-    view = render.page_buttons(key, page)
-    if update:
-        await edit(interaction, embeds=[embed], view=view)
-    else:
-        await send(interaction, embeds=[embed], view=view, ephemeral=True)
+        scope, page = await turn.run(browse, ephemeral=True, update=update,
+                                     ensure_learner=False)
+        embed = render.feedback_list(page, scope.label, filters_text(key))
+        view = render.page_buttons(key, page)
+        if update:
+            await edit(interaction, embeds=[embed], view=view)
+        else:
+            await send(interaction, embeds=[embed], view=view, ephemeral=True)
 
 
 class Maintain(commands.Cog):
@@ -107,16 +115,17 @@ class Maintain(commands.Cog):
         self, interaction: discord.Interaction[Any], id: app_commands.Range[int, 1, 2**62]
     ) -> None:
         """Read one piece of feedback with its context and the question's statistics."""
-        scope = await require_maintainer(interaction)
-        app = self.bot.app
-        service = MaintainService(app.course)
+        async with Turn(interaction) as turn:
+            gate = await maintainer_gate(interaction)
 
-        async def work() -> Any:
-            async with app.db.sessions() as session:
-                return await service.show(session, id, guild_id=scope.guild_id)
+            async def show(unit: Unit) -> FeedbackDetail:
+                scope = await gate.scope(unit)
+                return await MaintainService(unit.course).show(
+                    unit.session, id, guild_id=scope.guild_id
+                )
 
-        detail = await within_deadline(interaction, work(), ephemeral=True)
-        await send(interaction, embeds=[render.feedback_detail(detail)], ephemeral=True)
+            detail = await turn.run(show, ephemeral=True, ensure_learner=False)
+            await send(interaction, embeds=[render.feedback_detail(detail)], ephemeral=True)
 
     @feedback.command(name="resolve")
     @app_commands.describe(id="The number of the feedback", note="What you did (the reporter "
@@ -128,28 +137,32 @@ class Maintain(commands.Cog):
         note: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
         """Mark feedback as resolved; the learner who gave it is told by DM."""
-        scope = await require_maintainer(interaction)
-        app = self.bot.app
-        service = MaintainService(app.course)
+        async with Turn(interaction) as turn:
+            gate = await maintainer_gate(interaction)
 
-        async def work() -> Any:
-            async with app.db.sessions.begin() as session:
-                return await service.resolve(session, id, interaction.user.id, note,
-                                             guild_id=scope.guild_id)
+            async def resolve(unit: Unit) -> Resolution:
+                scope = await gate.scope(unit)
+                return await MaintainService(unit.course).resolve(
+                    unit.session, id, interaction.user.id, note, guild_id=scope.guild_id
+                )
 
-        result = await within_deadline(interaction, work(), ephemeral=True)
-        if result.already:
-            await send(interaction, content=notice(
-                f"#{id} was already resolved; nothing changed."), ephemeral=True)
-            return
-        told = await self._tell_reporter(result.item)
-        if told:
-            async with app.db.sessions.begin() as session:
-                await service.mark_notified(session, id)
-        suffix = ("The learner was told by DM." if told else
-                  "I couldn't DM the learner (their DMs are closed), so they were not told.")
-        await send(interaction, content=notice(f"\u2705 Resolved #{id}. {suffix}"),
-                   ephemeral=True)
+            result = await turn.run(resolve, ephemeral=True, ensure_learner=False)
+            if result.already:
+                await send(interaction, content=notice(
+                    f"#{id} was already resolved; nothing changed."), ephemeral=True)
+                return
+            # The DM is an await on Discord: outside any transaction.
+            told = await self._tell_reporter(result.item)
+            if told:
+                await turn.run(
+                    lambda unit: MaintainService(unit.course).mark_notified(unit.session, id),
+                    ephemeral=True, ensure_learner=False,
+                )
+            suffix = ("The learner was told by DM." if told else
+                      "I couldn't DM the learner (their DMs are closed); they will be told in "
+                      "the reply to their next note.")
+            await send(interaction, content=notice(f"\u2705 Resolved #{id}. {suffix}"),
+                       ephemeral=True)
 
     async def _tell_reporter(self, item: FeedbackItem) -> bool:
         """DM the learner that their feedback was acted on (False when DMs are closed)."""
@@ -171,13 +184,14 @@ class Maintain(commands.Cog):
     @maintain.command(name="questions")
     async def questions(self, interaction: discord.Interaction[Any]) -> None:
         """The quiz questions whose statistics say they need fixing (item analysis)."""
-        scope = await require_maintainer(interaction)
-        app = self.bot.app
+        async with Turn(interaction) as turn:
+            gate = await maintainer_gate(interaction)
 
-        async def work() -> Any:
-            async with app.db.sessions() as session:
-                return analyse(app.course, await first_answers(session, guild_id=scope.guild_id))
+            async def flagged(unit: Unit) -> tuple[Scope, list[ItemStat]]:
+                scope = await gate.scope(unit)
+                answers = await first_answers(unit.session, guild_id=scope.guild_id)
+                return scope, analyse(unit.course, answers)
 
-        stats = await within_deadline(interaction, work(), ephemeral=True)
-        await send(interaction, embeds=[render.flagged_questions(stats, scope.label)],
-                   ephemeral=True)
+            scope, stats = await turn.run(flagged, ephemeral=True, ensure_learner=False)
+            await send(interaction, embeds=[render.flagged_questions(stats, scope.label)],
+                       ephemeral=True)
