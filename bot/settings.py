@@ -172,6 +172,22 @@ class DailySettings(_Section):
     max_schedules_per_guild: int = Field(default=25, ge=1, le=500)
 
 
+class ReviewSettings(_Section):
+    """Spaced repetition: the FSRS memory model behind /review."""
+
+    desired_retention: float = Field(
+        default=0.9, gt=0.5, lt=1.0,
+        description="The chance of recalling a question when it comes back for review.",
+    )
+    maximum_interval_days: int = Field(
+        default=36500, ge=1, description="The longest a question waits before coming back."
+    )
+    fuzz: bool = Field(
+        default=True,
+        description="Spread due dates a little, so questions learned together do not all return together.",
+    )
+
+
 class MaintainersSettings(_Section):
     """Course maintainers: the weekly digest and how long /ask questions are kept."""
 
@@ -218,6 +234,7 @@ class Settings(_Section):
     lifecycle: LifecycleSettings = LifecycleSettings()
     jobs: JobsSettings = JobsSettings()
     daily: DailySettings = DailySettings()
+    review: ReviewSettings = ReviewSettings()
     maintainers: MaintainersSettings = MaintainersSettings()
     log: LogSettings = LogSettings()
     default_timezone: str = "UTC"

@@ -58,6 +58,11 @@ LEARNER_COLUMNS: dict[tuple[str, str], Policy] = {
     # the guild, only the link to who made them goes (failure notices then go to the channel).
     ("daily_answer", "learner_id"): Policy.MOVE,
     ("schedule", "created_by"): Policy.NOBODY,
+    # Spaced repetition (migration 0007): a learner's memory of each question, its review log
+    # and their reminder settings describe that person, not a question: deleted, not moved.
+    ("review_card", "learner_id"): Policy.DELETE,
+    ("review_log", "learner_id"): Policy.DELETE,
+    ("reminder", "learner_id"): Policy.DELETE,
 }
 
 #: Column names (besides foreign keys to learner.id) that hold a person's Discord user id.

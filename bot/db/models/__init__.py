@@ -21,6 +21,7 @@ from bot.db.models.feedback import Feedback
 from bot.db.models.learners import Guild, GuildMember, Learner
 from bot.db.models.lessons import LessonPost, LessonProgress, SnippetView
 from bot.db.models.quiz import QuizAnswer, QuizAttempt
+from bot.db.models.review import Reminder, ReviewCard, ReviewLog
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
@@ -41,6 +42,9 @@ __all__ = [
     "LessonProgress",
     "QuizAnswer",
     "QuizAttempt",
+    "Reminder",
+    "ReviewCard",
+    "ReviewLog",
     "Schedule",
     "SnippetView",
 ]

@@ -24,9 +24,14 @@ from bot.db.base import Base, BigIntPK, ContentId, UTCDateTime, utcnow
 
 
 class QuizAttempt(Base):
-    """One run through a set of questions. The order and shuffles are fixed by ``seed``."""
+    """One run through a set of questions. The order and shuffles are fixed by ``seed``.
+
+    ``kind`` is ``review`` for the due questions /review serves (migration 0007), ``quiz``
+    otherwise; answers to a review attempt update memory cards with source ``review``.
+    """
 
     __tablename__ = "quiz_attempt"
+    __table_args__ = (CheckConstraint("kind IN ('quiz', 'review')", name="kind"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     learner_id: Mapped[int] = mapped_column(
@@ -38,6 +43,7 @@ class QuizAttempt(Base):
     seed: Mapped[int] = mapped_column(BigInteger)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(8), default="quiz", server_default="quiz")
 
 
 class QuizAnswer(Base):
