@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import Choice, Course, Question
 from bot.db.base import utcnow
-from bot.db.models import Learner
+from bot.db.models import Learner, QuizAnswer
 from bot.db.models.daily import NONCE_MAX_CHARS, DailyAnswer, DailyPost, JobClaim, Schedule
 from bot.db.upsert import insert_ignore
 from bot.errors import NotFoundError
@@ -38,6 +38,9 @@ from bot.services.schedules import choice_pool
 
 #: How many correct answerers the results name.
 FIRST_CORRECT_SHOWN = 5
+#: Source ``review``: the answers it ranks questions by, and how long a posted one rests.
+REVIEW_ANSWERS_WINDOW = timedelta(days=30)
+REVIEW_REST = timedelta(days=14)
 
 
 def nonce_for(schedule_id: int, local_date: date) -> str:
@@ -107,6 +110,20 @@ class Results:
         return self.correct / self.answered if self.answered else None
 
 
+@dataclass(frozen=True)
+class ReviewCandidate:
+    """A question source ``review`` may post: how this guild answered it lately."""
+
+    question: Question
+    answered: int
+    correct: int
+
+    @property
+    def share_right(self) -> float:
+        """Share of this guild's recent answers to it that were right."""
+        return self.correct / self.answered
+
+
 def _choices(question: Question, post_id: int) -> tuple[Choice, ...]:
     return shuffled_choices(question, post_id)
 
@@ -120,13 +137,35 @@ class DailyService:
     # --- question choice -------------------------------------------------------------------
 
     async def choose_question(
-        self, session: AsyncSession, channel_id: int, lesson_id: str | None, rng: random.Random
+        self,
+        session: AsyncSession,
+        channel_id: int,
+        lesson_id: str | None,
+        rng: random.Random,
+        *,
+        source: str = "random",
+        guild_id: int | None = None,
+        now: datetime | None = None,
     ) -> Question | None:
-        """A question not yet posted in this channel; once the pool is used up, start over.
+        """The question to post next in this channel.
 
-        Picks among the pool's least-posted questions in the channel, so a question repeats
-        only when every other one has been posted as often.
+        Source ``review`` takes the hardest of :meth:`review_candidates` (the lowest share
+        right); with no candidate (no answers in the guild lately, or every answered one
+        posted here recently) it falls back to the rule of ``random`` and ``lesson``: a
+        question not yet posted in this channel, among the pool's least-posted ones, so a
+        question repeats only when every other one has been posted as often.
         """
+        if source == "review" and guild_id is not None:
+            candidates = await self.review_candidates(
+                session, guild_id, channel_id, lesson_id, now=now
+            )
+            if candidates:
+                hardest = candidates[0]
+                ties = [
+                    c.question for c in candidates
+                    if (c.share_right, c.answered) == (hardest.share_right, hardest.answered)
+                ]
+                return rng.choice(ties)
         pool = choice_pool(self.course, lesson_id)
         if not pool:
             return None
@@ -137,8 +176,59 @@ class DailyService:
         )
         counts = Counter({question_id: int(count) for question_id, count in rows})
         fewest = min(counts.get(q.id, 0) for q in pool)
-        candidates = sorted((q for q in pool if counts.get(q.id, 0) == fewest), key=lambda q: q.id)
-        return rng.choice(candidates)
+        least_posted = sorted(
+            (q for q in pool if counts.get(q.id, 0) == fewest), key=lambda q: q.id
+        )
+        return rng.choice(least_posted)
+
+    async def review_candidates(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        channel_id: int,
+        lesson_id: str | None,
+        *,
+        now: datetime | None = None,
+    ) -> list[ReviewCandidate]:
+        """What source ``review`` may post in a channel, hardest first.
+
+        The pool's choice questions that this guild answered in the last 30 days (practice
+        quizzes and daily posts alike: daily answers are stored as quiz answers too), minus
+        those posted in this channel in the last 14 days; ordered by the share of those
+        answers that were right, then by more answers (better evidence), then by id. Empty
+        when there is no such answer yet: the caller falls back to the random rule.
+        """
+        now = now or utcnow()
+        pool = {q.id: q for q in choice_pool(self.course, lesson_id)}
+        if not pool:
+            return []
+        rows = await session.execute(
+            select(
+                QuizAnswer.question_id,
+                func.count(),
+                func.coalesce(func.sum(case((QuizAnswer.correct.is_(True), 1), else_=0)), 0),
+            )
+            .where(
+                QuizAnswer.guild_id == guild_id,
+                QuizAnswer.answered_at >= now - REVIEW_ANSWERS_WINDOW,
+                QuizAnswer.question_id.in_(list(pool)),
+            )
+            .group_by(QuizAnswer.question_id)
+        )
+        resting = set(
+            await session.scalars(
+                select(DailyPost.question_id).where(
+                    DailyPost.channel_id == channel_id,
+                    DailyPost.due_at > now - REVIEW_REST,
+                )
+            )
+        )
+        found = [
+            ReviewCandidate(pool[question_id], int(answered), int(correct))
+            for question_id, answered, correct in rows
+            if question_id not in resting and answered
+        ]
+        return sorted(found, key=lambda c: (c.share_right, -c.answered, c.question.id))
 
     # --- claim, send, mark -----------------------------------------------------------------
 
@@ -167,7 +257,8 @@ class DailyService:
         if schedule.skip_date == local_date:
             return None
         question = await self.choose_question(
-            session, schedule.channel_id, schedule.lesson_id, rng or random.Random()
+            session, schedule.channel_id, schedule.lesson_id, rng or random.Random(),
+            source=schedule.source, guild_id=schedule.guild_id, now=now,
         )
         if question is None:
             return None
@@ -421,6 +512,7 @@ __all__ = [
     "PostState",
     "PostToSend",
     "Results",
+    "ReviewCandidate",
     "claim_job",
     "finish_job",
     "nonce_for",

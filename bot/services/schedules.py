@@ -42,7 +42,9 @@ _DAY_WORDS: Final = {
     "": ALL_DAYS, "daily": ALL_DAYS, "every day": ALL_DAYS, "everyday": ALL_DAYS, "all": ALL_DAYS,
     "weekdays": 0b0011111, "workdays": 0b0011111, "weekends": 0b1100000, "weekend": 0b1100000,
 }
-SOURCES: Final = ("random", "lesson")  # 'review' arrives with spaced repetition
+#: ``random``: the whole course; ``lesson``: one lesson; ``review``: what this server finds
+#: hardest (:meth:`bot.services.daily.DailyService.review_candidates`).
+SOURCES: Final = ("random", "lesson", "review")
 REVEALS: Final = ("instant", "at_close")
 DEFAULT_MAX_PER_GUILD: Final = 25
 
@@ -284,8 +286,12 @@ class ScheduleService:
 
     def _lesson_id(self, source: str, lesson: str | None) -> str | None:
         if source not in SOURCES:
-            raise InvalidInputError("The source is `random` (the whole course) or `lesson`.")
-        if source == "random":
+            raise InvalidInputError(
+                "The source is `random` (the whole course), `lesson` (one lesson) or `review` "
+                "(the questions this server gets wrong most)."
+            )
+        if source in ("random", "review"):
+            # A lesson narrows the pool of either; one without choice questions is ignored.
             if lesson:
                 found = self.course.find_lesson(lesson)
                 if found is None:
@@ -329,7 +335,7 @@ class ScheduleService:
         minutes = parse_close_after(close_after)
         if reveal not in REVEALS:
             raise InvalidInputError("Reveal is `instant` or `at_close`.")
-        if source == "random" and not choice_pool(self.course, None):
+        if source != "lesson" and not choice_pool(self.course, lesson_id):
             raise InvalidInputError("The course has no multiple-choice questions to post.")
         count = await session.scalar(
             select(func.count()).select_from(Schedule).where(Schedule.guild_id == guild_id)
@@ -344,7 +350,7 @@ class ScheduleService:
         row = Schedule(
             guild_id=guild_id, channel_id=channel_id, created_by=created_by,
             local_time=parsed_time, timezone=zone, days=mask,
-            source="lesson" if lesson_id and source == "lesson" else "random",
+            source=source,
             lesson_id=lesson_id, close_after=minutes, reveal=reveal,
             ping_role_id=ping_role_id, use_thread=use_thread, created_at=now, updated_at=now,
         )

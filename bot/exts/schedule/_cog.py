@@ -26,7 +26,7 @@ from bot.exts._moderators import MODERATOR_PERMISSIONS, SERVER_ONLY, require_mod
 from bot.exts.daily import _render as daily_render
 from bot.exts.schedule import _render as render
 from bot.exts.schedule._checks import bot_member, check_ping_role, missing_permissions
-from bot.services.daily import PostToSend
+from bot.services.daily import PostToSend, ReviewCandidate
 from bot.services.quiz import shuffled_choices
 from bot.services.schedules import UNSET, ScheduleView, choice_pool
 from bot.ui.autocomplete import lesson_choices, text_choices
@@ -121,8 +121,8 @@ class Schedules(commands.Cog):
         time="Local time of day, e.g. 09:00 or 18:30 (24-hour clock)",
         timezone="The time zone of that time, e.g. Europe/Berlin or Etc/UTC",
         days="Which days: daily (default), weekdays, weekends, or e.g. mon,wed,fri",
-        source="Questions from the whole course (random) or from one lesson",
-        lesson="The lesson, with source: lesson",
+        source="random: the whole course; lesson: one lesson; review: what this server gets wrong most",
+        lesson="The lesson, with source: lesson (narrows random and review too)",
         close_after="How long it takes answers, e.g. 23h (default), 90m, 2d",
         reveal="at_close (default): answers shown with the results; instant: right away",
         ping_role="A role to ping with each quiz (never @everyone)",
@@ -135,7 +135,7 @@ class Schedules(commands.Cog):
         time: app_commands.Range[str, 1, 20],
         timezone: app_commands.Range[str, 1, 64],
         days: app_commands.Range[str, 1, 60] | None = None,
-        source: Literal["random", "lesson"] = "random",
+        source: Literal["random", "lesson", "review"] = "random",
         lesson: app_commands.Range[str, 1, 100] | None = None,
         close_after: app_commands.Range[str, 1, 20] | None = None,
         reveal: Literal["at_close", "instant"] = "at_close",
@@ -170,12 +170,19 @@ class Schedules(commands.Cog):
         assert guild_id is not None
         services = self.bot.app.services
 
-        async def work(session: AsyncSession) -> list[ScheduleView]:
-            return await services.schedules.list(session, guild_id)
+        async def work(session: AsyncSession) -> tuple[list[ScheduleView], dict[int, int]]:
+            views = await services.schedules.list(session, guild_id)
+            review = {
+                view.id: len(await services.daily.review_candidates(
+                    session, guild_id, view.channel_id, view.lesson_id))
+                for view in views if view.source == "review"
+            }
+            return views, review
 
-        found = await self._work(interaction, work)
+        found, review = await self._work(interaction, work)
         embed = render.schedule_list(found, self.bot.app.course,
-                                     cap=services.schedules.max_per_guild)
+                                     cap=services.schedules.max_per_guild,
+                                     review_candidates=review)
         await self._reply(interaction, embed=embed)
 
     @schedule.command(name="edit")
@@ -185,7 +192,7 @@ class Schedules(commands.Cog):
         time="New local time of day, e.g. 09:00",
         timezone="New time zone, e.g. Europe/Berlin or Etc/UTC",
         days="daily, weekdays, weekends, or e.g. mon,wed,fri",
-        source="random (whole course) or lesson",
+        source="random (whole course), lesson, or review (what this server gets wrong most)",
         lesson="The lesson, with source: lesson",
         close_after="How long it takes answers, e.g. 23h, 90m",
         reveal="at_close or instant",
@@ -201,7 +208,7 @@ class Schedules(commands.Cog):
         time: app_commands.Range[str, 1, 20] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
         days: app_commands.Range[str, 1, 60] | None = None,
-        source: Literal["random", "lesson"] | None = None,
+        source: Literal["random", "lesson", "review"] | None = None,
         lesson: app_commands.Range[str, 1, 100] | None = None,
         close_after: app_commands.Range[str, 1, 20] | None = None,
         reveal: Literal["at_close", "instant"] | None = None,
@@ -335,14 +342,18 @@ class Schedules(commands.Cog):
         assert guild_id is not None
         app = self.bot.app
 
-        async def work(session: AsyncSession) -> ScheduleView:
-            return await app.services.schedules.get(session, guild_id, id)
+        async def work(session: AsyncSession) -> tuple[ScheduleView, list[ReviewCandidate]]:
+            view = await app.services.schedules.get(session, guild_id, id)
+            if view.source != "review":
+                return view, []
+            return view, await app.services.daily.review_candidates(
+                session, guild_id, view.channel_id, view.lesson_id)
 
-        schedule = await self._work(interaction, work)
+        schedule, hardest = await self._work(interaction, work)
         pool = choice_pool(app.course, schedule.lesson_id)
         if not pool:
             raise InvalidInputError("There is no multiple-choice question to post for it.")
-        question = random.choice(pool)
+        question = hardest[0].question if hardest else random.choice(pool)
         now = utcnow()
         preview = PostToSend(
             post_id=0, schedule_id=schedule.id, guild_id=guild_id,
@@ -353,6 +364,8 @@ class Schedules(commands.Cog):
             closes_at=now + timedelta(minutes=schedule.close_after), message_id=None, attempts=0,
         )
         lines = [f"Preview of daily quiz #{id} (only you see this; nothing is counted)."]
+        if schedule.source == "review":
+            lines.append(render.review_preview(hardest[0] if hardest else None, len(hardest)))
         target = self._channel_of(interaction, schedule.channel_id)
         me = bot_member(interaction)
         if target is None and interaction.guild is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from bot.ui.text import truncate
 
 if TYPE_CHECKING:
     from bot.content.model import Course
+    from bot.services.daily import ReviewCandidate
     from bot.services.schedules import ScheduleView
 
 REVEAL_NAMES = {"instant": "right/wrong at once", "at_close": "answer at close"}
@@ -45,12 +46,43 @@ def next_post(schedule: ScheduleView) -> str:
     return f"{ts(schedule.next_post_at)} ({local:%a %d %b, %H:%M} {schedule.timezone})"
 
 
-def summary(schedule: ScheduleView, course: Course) -> str:
-    """One schedule in a few lines."""
+REVIEW_SOURCE = (
+    "the questions this server gets wrong most (lowest share right in the last 30 days, none "
+    "repeated here within 14 days)"
+)
+REVIEW_NO_DATA = (
+    "\u26a0\ufe0f No answers to pick from yet (none in this server in the last 30 days, or all "
+    "posted here lately): until there are, it picks at random, like source `random`."
+)
+
+
+def review_status(candidates: int) -> str:
+    """How source ``review`` will pick: from ``candidates`` questions, or at random for now."""
+    if candidates:
+        return (f"Review: the hardest of {candidates} question{'s' if candidates != 1 else ''} "
+                "answered here lately.")
+    return REVIEW_NO_DATA
+
+
+def review_preview(hardest: ReviewCandidate | None, candidates: int) -> str:
+    """Why the preview of a source-review quiz shows its question."""
+    if hardest is None:
+        return REVIEW_NO_DATA
+    return (
+        f"Review: the hardest of {candidates} question{'s' if candidates != 1 else ''} answered "
+        f"here lately: {hardest.correct} of {hardest.answered} answers were right "
+        f"({round(100 * hardest.share_right)}%)."
+    )
+
+
+def summary(schedule: ScheduleView, course: Course, review_candidates: int | None = None) -> str:
+    """One schedule in a few lines (``review_candidates``: what source review can pick from)."""
     source = "the whole course"
     if schedule.lesson_id:
         lesson = course.lesson(schedule.lesson_id)
         source = lesson.label if lesson else "a lesson that was removed"
+    if schedule.source == "review":
+        source = REVIEW_SOURCE + (f", from {source}" if schedule.lesson_id else "")
     extras = [f"closes after {duration(schedule.close_after)}", REVEAL_NAMES.get(schedule.reveal, "")]
     if schedule.ping_role_id:
         extras.append(f"pings <@&{schedule.ping_role_id}>")
@@ -62,15 +94,24 @@ def summary(schedule: ScheduleView, course: Course) -> str:
         f"Questions from {source}; " + ", ".join(e for e in extras if e) + ".",
         f"Next: {next_post(schedule)}",
     ]
+    if schedule.source == "review" and review_candidates is not None:
+        lines.append(review_status(review_candidates))
     if schedule.skip_date is not None and not schedule.paused:
         lines.append(f"Skipping {schedule.skip_date:%a %d %b}.")
     return "\n".join(lines)
 
 
 def schedule_list(
-    schedules: Sequence[ScheduleView], course: Course, *, cap: int
+    schedules: Sequence[ScheduleView],
+    course: Course,
+    *,
+    cap: int,
+    review_candidates: Mapping[int, int] | None = None,
 ) -> discord.Embed:
-    """Every daily quiz of the server, within one embed's limits."""
+    """Every daily quiz of the server, within one embed's limits.
+
+    ``review_candidates``: per schedule of source review, how many questions it can pick from.
+    """
     embed = discord.Embed(title="Daily quizzes", colour=COURSE_COLOUR)
     if not schedules:
         embed.description = (
@@ -87,7 +128,10 @@ def schedule_list(
     for schedule in schedules:
         name = truncate(f"#{schedule.id}" + (" (paused)" if schedule.paused else ""),
                         EMBED_FIELD_NAME_MAX)
-        value = truncate(summary(schedule, course), EMBED_FIELD_VALUE_MAX)
+        value = truncate(
+            summary(schedule, course, (review_candidates or {}).get(schedule.id)),
+            EMBED_FIELD_VALUE_MAX,
+        )
         if shown >= EMBED_FIELDS_MAX - 1 or used + len(name) + len(value) > EMBED_TOTAL_MAX - 200:
             break
         embed.add_field(name=name, value=value, inline=False)

@@ -339,6 +339,29 @@ async def test_instant_reveal_answers_once_per_member(
     assert bob is False
 
 
+async def test_source_review_says_it_picks_at_random_until_the_server_has_answers(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    reply = await add_schedule(fake, source="review", reveal="instant")
+    assert "gets wrong most" in reply.embed["description"]
+    listed = await run(fake, "course-owner", "schedule list")
+    assert "No answers to pick from yet" in listed.embed["fields"][0]["value"]
+    schedule, _, _ = await post_now(app, tutor)  # no data: the random rule picks
+    [posted] = quiz_posts(fake)
+    question = app.course.questions[(await post_row(app, schedule.id)).question_id]
+    await answer(fake, posted, question, "alice", right=False)
+    await answer(fake, posted, question, "bob", right=False)
+    # The question just posted rests 14 days in #general; in #lessons it is the hardest.
+    await add_schedule(fake, source="review", channel=fake.guild.channel("lessons"))
+    listed = await run(fake, "course-owner", "schedule list")
+    first, second = (field["value"] for field in listed.embed["fields"][:2])
+    assert "No answers to pick from yet" in first
+    assert "Review: the hardest of 1 question answered here lately." in second
+    preview = await run(fake, "course-owner", "schedule test", {"id": schedule.id + 1})
+    assert "0 of 2 answers were right (0%)" in preview.content
+    assert question.prompt[:30] in preview.embed["description"] + preview.embed["title"]
+
+
 async def test_at_close_reveal_says_only_recorded_then_results_and_closed_buttons(
     fake: FakeDiscord, tutor: TutorBot, app: AppContext
 ) -> None:
