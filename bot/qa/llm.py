@@ -158,8 +158,10 @@ course instead.
 
 
 def system_prompt(passages: Sequence[Passage]) -> str:
-    """The system prompt: the instructions, then the course outline (each lesson with its
-    snippet titles) built from the indexed passages, so the topics are the course's own.
+    """The system prompt: the instructions, then the course outline.
+
+    The outline (each lesson with its snippet titles) is built from the indexed passages, so the
+    topics are the course's own.
 
     It depends on the course alone (no guild, no date), so it is byte-identical for every
     question until the course changes, and Anthropic's prompt cache can serve it.

@@ -179,9 +179,11 @@ class _Quote:
 
 
 def _quoted_hits(question: str, hits: list[Hit]) -> list[Hit]:
-    """The hits to quote from: the best ones, unless the question asks for a name, a year or a
-    number that they do not hold and a close runner-up does ("who invented X": the passage
-    that says who, not the one that best describes X).
+    """The hits to quote from: the best ones, or a close runner-up that holds what is asked.
+
+    When the question asks for a name, a year or a number that the best hits do not hold and a
+    close runner-up does ("who invented X": the passage that says who, not the one that best
+    describes X), that runner-up alone.
     """
     wanted = answer_types(question) - {"term"}
     best = [
