@@ -1,7 +1,7 @@
 """Benchmark: a burst of daily-quiz answers through the batched answer path (issue 9 §7, §9).
 
 Per round, 1,000 learners answer one open post at the same moment (one task each; 5% click
-twice). Each answer goes through :class:`bot.services.answer_batch.DailyAnswerBatcher`, which
+twice). Each answer goes through :class:`bot.services.answer_batch.AnswerBatcher`, which
 acknowledges it only after the batch holding it has committed; latency is measured from the
 click to that acknowledgement. Several rounds (one post each) give the rate. Afterwards every
 post must have exactly one ``daily_answer`` and one ``quiz_answer`` row per learner: none lost,
@@ -41,7 +41,7 @@ from bot.content.loader import load_course  # noqa: E402
 from bot.db.engine import open_database  # noqa: E402
 from bot.db.models import QuizAnswer  # noqa: E402
 from bot.db.models.daily import DailyAnswer  # noqa: E402
-from bot.services.answer_batch import DailyAnswerBatcher  # noqa: E402
+from bot.services.answer_batch import AnswerBatcher  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -121,7 +121,7 @@ async def _run(backend: str, url: str, learners: int, rounds: int, lessons: Path
                 assert post is not None
                 await services.daily.mark_posted(session, post.post_id, 10_000 + day, now)
             posts.append(post)
-        batcher = DailyAnswerBatcher(db, lambda: course)
+        batcher = AnswerBatcher(db, lambda: course)
         # Warm-up: statement caches, connections.
         await batcher.record(posts[0].post_id, 1, posts[0].choices[0].id, display_name="warm")
         for post in posts:

@@ -24,7 +24,7 @@ from bot.runtime import CourseRuntime, Services
 from bot.settings import Settings, prepare_folders
 
 if TYPE_CHECKING:
-    from bot.services.answer_batch import DailyAnswerBatcher
+    from bot.services.answer_batch import AnswerBatcher
     from bot.services.tutor import TutorService
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class AppContext:
     runtime: CourseRuntime
     _tutor: TutorService | None = field(default=None, repr=False)
     _tutor_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    _daily_answers: DailyAnswerBatcher | None = field(default=None, repr=False)
+    _answers: AnswerBatcher | None = field(default=None, repr=False)
     #: Interactions in flight; the unit-of-work helper admits each one through it.
     admission: Admission = field(default_factory=Admission, repr=False)
     _workers: WorkerRegistry = field(default_factory=WorkerRegistry, repr=False)
@@ -89,23 +89,26 @@ class AppContext:
                 "%d interaction(s) still running after %.1f s were cancelled",
                 abandoned, budget - reserve,
             )
-        if self._daily_answers is not None:
-            await self._daily_answers.drain()  # answers handed in are recorded, then workers stop
+        if self._answers is not None:
+            await self._answers.drain()  # answers handed in are recorded, then workers stop
         await self._workers.stop(max(deadline - loop.time(), 0.5))
         if self._tutor is not None:
             await self._tutor.close()
         await self.db.dispose()
 
     @property
-    def daily_answers(self) -> DailyAnswerBatcher:
-        """The batched answer path of daily quizzes (one per process: it batches its callers)."""
-        if self._daily_answers is None:
-            from bot.services.answer_batch import DailyAnswerBatcher
+    def answers(self) -> AnswerBatcher:
+        """The batched answer path of daily and practice quizzes, one per process.
 
-            self._daily_answers = DailyAnswerBatcher(
+        It gathers concurrent answers into group commits (:mod:`bot.services.answer_batch`).
+        """
+        if self._answers is None:
+            from bot.services.answer_batch import AnswerBatcher
+
+            self._answers = AnswerBatcher(
                 self.db, lambda: self.course, default_timezone=self.settings.default_timezone
             )
-        return self._daily_answers
+        return self._answers
 
     @property
     def course(self) -> Course:

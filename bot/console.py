@@ -253,11 +253,11 @@ class Console:
             if len(reply) != 1 or reply not in letters:
                 return f"Answer with a letter from a to {letters[-1]}."
             choice_id = view.choices[letters.index(reply)].id
-        async with self._unit(ensure_learner=False) as unit:
-            result = await unit.services.quiz.record_answer(
-                unit.session, view.attempt_id, self.learner_id, view.question.id,
-                choice_id=choice_id, value=value,
-            )
+        # The same batched answer path as the Discord quiz (bot.services.answer_batch).
+        result = await self.app.answers.record_practice(
+            self.services.quiz, view.attempt_id, self.learner_id, view.question.id,
+            choice_id=choice_id, value=value,
+        )
         self.question = result.next_question
         text_out = render_result(result)
         if self.question is not None:

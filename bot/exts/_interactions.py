@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.bot import TutorBot
     from bot.content.model import Course
     from bot.runtime import Services
+    from bot.services.answer_batch import AnswerBatcher
 
 T = TypeVar("T")
 
@@ -156,6 +157,26 @@ class Turn:
                 return await call(unit)
 
         return await within_deadline(self.interaction, work(), ephemeral=ephemeral, update=update)
+
+
+    async def batched(
+        self,
+        call: Callable[[AnswerBatcher], Awaitable[T]],
+        *,
+        ephemeral: bool = False,
+        update: bool = False,
+    ) -> T:
+        """Hand a quiz answer to the process's answer batcher; return once it is durable.
+
+        The stated exception to one transaction per interaction (:mod:`bot.services.
+        answer_batch`): concurrent answers from many interactions share one group commit of
+        multi-row statements, and each is acknowledged only after that commit. The deadline
+        applies as in :meth:`run`. Pass the services of :attr:`services` (this interaction's
+        runtime) into the batcher, so the answer is graded against the course it was shown from.
+        """
+        return await within_deadline(
+            self.interaction, call(self.app.answers), ephemeral=ephemeral, update=update
+        )
 
 
 async def within_deadline(

@@ -1,9 +1,12 @@
-"""Answer bursts: daily-quiz answers recorded in batches, each acknowledged once durable.
+"""Answer bursts: quiz answers recorded in batches, each acknowledged once durable.
 
 **The stated exception to "one unit of work per interaction".** A daily quiz in a big server
 gets a thousand clicks in seconds. A commit costs ~16 µs on SQLite; what costs ~0.7 ms per
 answer is Python and SQLAlchemy running a transaction and three statements per click. So
-concurrent answers are gathered into one transaction of multi-row statements (group commit):
+concurrent answers, from many interactions, are gathered into one transaction of multi-row
+statements (group commit). Both kinds of quiz answer take this path, in the same batch:
+
+*Daily-post answers* (:meth:`AnswerBatcher.record`):
 
 1. the posts answered (one ``SELECT … WHERE id IN``), to check each is open and grade it;
 2. learners and guild memberships (multi-row ``INSERT … ON CONFLICT``);
@@ -11,11 +14,22 @@ concurrent answers are gathered into one transaction of multi-row statements (gr
    unique key (post, learner) decides who answered first, also across processes;
 4. the same answers into ``quiz_answer`` (``daily_post_id`` set, no attempt), so points,
    streaks, the leaderboard and /progress count them;
-5. the first answers of those who had already answered, to show them;
+5. the first answers of those who had already answered, to show them.
 
-then one commit, and only then is each caller's future resolved: nobody is told "recorded"
+*Practice-quiz answers* (:meth:`AnswerBatcher.record_practice`, ``/quiz`` and the console):
+
+1. the attempts answered with their answers so far (one ``SELECT … LEFT JOIN … WHERE id IN``):
+   each attempt's owner is checked against the clicker (the custom id never decides), and the
+   answer graded by the :class:`~bot.services.quiz.QuizService` of the interaction's runtime;
+2. ``INSERT INTO quiz_answer … ON CONFLICT DO NOTHING RETURNING`` — the unique key
+   (attempt, question) records one answer per question, also across processes;
+3. the answers another process recorded first, if any, to show them;
+4. ``UPDATE quiz_attempt SET finished_at … WHERE id IN (…)`` for the attempts just finished.
+
+Then one commit, and only then is each caller's future resolved: nobody is told "recorded"
 before the row is durable. A batch that fails is retried row by row (each answer in its own
-transaction), so one bad row fails alone.
+transaction), so one bad row fails alone; an answer a learner may not give (someone else's
+quiz, a closed post, a choice that does not exist) fails alone without failing the batch.
 
 There is no timer: the first answer starts a flush at once; answers arriving while a flush
 runs form the next batch. A lone click pays one transaction; a burst shares them.
@@ -31,18 +45,20 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam, select, tuple_
+from sqlalchemy import Boolean, bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.content.model import Course, Question
 from bot.db.base import UTCDateTime, utcnow
 from bot.db.engine import Database
+from bot.db.models import QuizAnswer, QuizAttempt
 from bot.db.models.daily import DailyAnswer, DailyPost
 from bot.errors import InvalidInputError, NotFoundError, TutorError
+from bot.services.quiz import AnswerResult, QuizService, owned_attempt
 
 log = logging.getLogger(__name__)
 
-#: Rows per statement: 500 × 8 columns stays well under SQLite's 32,766 and PostgreSQL's
+#: Rows per statement: 500 × 9 columns stays well under SQLite's 32,766 and PostgreSQL's
 #: 32,767 bound parameters.
 MAX_BATCH = 500
 _NAME_CHARS = 100
@@ -72,20 +88,69 @@ class DailyAnswerOut:
     answered_at: datetime
 
 
+@dataclass(frozen=True)
+class PracticeAnswerIn:
+    """One answer to a question of a practice quiz (``/quiz``, the console).
+
+    ``quiz`` is the quiz service of the runtime the interaction read at its start: it grades
+    the answer and builds the result, so an answer is never graded against another course.
+    """
+
+    quiz: QuizService
+    attempt_id: int
+    learner_id: int
+    question_id: str
+    choice_id: str | None = None
+    value: float | None = None
+
+
 @dataclass
 class _Pending:
-    item: DailyAnswerIn
-    future: asyncio.Future[DailyAnswerOut]
+    item: DailyAnswerIn | PracticeAnswerIn
+    future: asyncio.Future[Any]
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """A recorded answer to one question of an attempt."""
+
+    choice_id: str | None
+    value: float | None
+    correct: bool
 
 
 _POSTS = select(
     DailyPost.id, DailyPost.guild_id, DailyPost.question_id, DailyPost.reveal,
     DailyPost.closes_at, DailyPost.closed_at,
 ).where(DailyPost.id.in_(bindparam("ids", expanding=True)))
+#: The attempts answered and every answer they have (one row per answer; NULLs before the first).
+_ATTEMPTS = (
+    select(
+        QuizAttempt.id, QuizAttempt.learner_id, QuizAttempt.guild_id, QuizAttempt.lesson_id,
+        QuizAttempt.question_ids, QuizAttempt.seed, QuizAttempt.finished_at,
+        QuizAnswer.question_id.label("answered_id"), QuizAnswer.choice_id, QuizAnswer.value,
+        QuizAnswer.correct,
+    )
+    .select_from(QuizAttempt)
+    .outerjoin(QuizAnswer, QuizAnswer.attempt_id == QuizAttempt.id)
+    .where(QuizAttempt.id.in_(bindparam("ids", expanding=True)))
+)
+_FINISH = (
+    update(QuizAttempt)
+    .where(QuizAttempt.id.in_(bindparam("ids", expanding=True)),
+           QuizAttempt.finished_at.is_(None))
+    .values(finished_at=bindparam("now"))
+)
+_PRACTICE_COLUMNS = ("attempt_id", "learner_id", "guild_id", "lesson_id", "question_id",
+                     "choice_id", "value", "correct", "answered_at")
 
 
-class DailyAnswerBatcher:
-    """Records daily-quiz answers in group commits. ``await record(...)`` returns once durable."""
+class AnswerBatcher:
+    """Records quiz answers (daily posts and practice quizzes) in group commits.
+
+    ``await record(...)`` / ``await record_practice(...)`` return once the answer is durable.
+    One per process (:attr:`bot.app.AppContext.answers`): it batches its callers.
+    """
 
     def __init__(
         self,
@@ -108,12 +173,36 @@ class DailyAnswerBatcher:
         self, post_id: int, learner_id: int, choice_id: str, *, display_name: str = ""
     ) -> DailyAnswerOut:
         """Record one member's answer to a post; raises a :class:`TutorError` for people."""
-        future: asyncio.Future[DailyAnswerOut] = asyncio.get_running_loop().create_future()
-        self._pending.append(
-            _Pending(DailyAnswerIn(post_id, learner_id, choice_id, display_name), future)
+        return await self._submit(
+            DailyAnswerIn(post_id, learner_id, choice_id, display_name)
         )
+
+    async def record_practice(
+        self,
+        quiz: QuizService,
+        attempt_id: int,
+        learner_id: int,
+        question_id: str,
+        *,
+        choice_id: str | None = None,
+        value: float | None = None,
+    ) -> AnswerResult:
+        """Record a learner's answer to a question of their practice quiz, exactly once.
+
+        The batched twin of :meth:`QuizService.record_answer`, with the same checks and result:
+        a repeated or concurrent answer records nothing and returns the first one with
+        ``already_answered=True``; someone else's attempt raises
+        :class:`~bot.errors.NotAllowedError`.
+        """
+        return await self._submit(
+            PracticeAnswerIn(quiz, attempt_id, learner_id, question_id, choice_id, value)
+        )
+
+    async def _submit(self, item: DailyAnswerIn | PracticeAnswerIn) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Pending(item, future))
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush_all(), name="daily-answer-batch")
+            self._flusher = asyncio.create_task(self._flush_all(), name="answer-batch")
         return await future
 
     async def drain(self) -> None:
@@ -142,40 +231,16 @@ class DailyAnswerBatcher:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         now = self.clock()
-        course = self.course()
-        results: dict[int, DailyAnswerOut | Exception] = {}
+        results: dict[int, Any] = {}
+        daily = [(i, p.item) for i, p in enumerate(batch) if isinstance(p.item, DailyAnswerIn)]
+        practice = [(i, p.item) for i, p in enumerate(batch)
+                    if isinstance(p.item, PracticeAnswerIn)]
         async with self.db.engine.begin() as conn:
-            posts = {
-                row.id: row
-                for row in await conn.execute(
-                    _POSTS, {"ids": sorted({p.item.post_id for p in batch})}
-                )
-            }
-            graded: list[tuple[int, _Pending, Question, bool, int]] = []
-            for index, pending in enumerate(batch):
-                item = pending.item
-                post = posts.get(item.post_id)
-                try:
-                    if post is None:
-                        raise NotFoundError("That daily quiz no longer exists.")
-                    if post.closed_at is not None or post.closes_at <= now:
-                        raise InvalidInputError(
-                            "This daily quiz has closed: the results are in the channel."
-                        )
-                    question = course.questions.get(post.question_id)
-                    if question is None:
-                        raise NotFoundError("This quiz's question was removed from the course.")
-                    if question.choice(item.choice_id) is None:
-                        raise InvalidInputError("That is not one of this question's choices.")
-                except TutorError as exc:
-                    results[index] = exc
-                    continue
-                graded.append(
-                    (index, pending, question, question.is_correct_choice(item.choice_id),
-                     post.guild_id)
-                )
-            if graded:
-                await self._write(conn, graded, posts, results, now)
+            sql = _MultiRow(conn.dialect)
+            if daily:
+                await self._daily(conn, sql, daily, results, now)
+            if practice:
+                await self._practice(conn, sql, practice, results, now)
         self.batches += 1
         self.rows += len(batch)
         # Committed: only now is anybody told.
@@ -188,20 +253,61 @@ class DailyAnswerBatcher:
             else:
                 pending.future.set_result(outcome)
 
+    # --- daily posts ---------------------------------------------------------------------
+
+    async def _daily(
+        self,
+        conn: AsyncConnection,
+        sql: _MultiRow,
+        batch: list[tuple[int, DailyAnswerIn]],
+        results: dict[int, Any],
+        now: datetime,
+    ) -> None:
+        course = self.course()
+        posts = {
+            row.id: row
+            for row in await conn.execute(
+                _POSTS, {"ids": sorted({item.post_id for _, item in batch})}
+            )
+        }
+        graded: list[tuple[int, DailyAnswerIn, Question, bool, int]] = []
+        for index, item in batch:
+            post = posts.get(item.post_id)
+            try:
+                if post is None:
+                    raise NotFoundError("That daily quiz no longer exists.")
+                if post.closed_at is not None or post.closes_at <= now:
+                    raise InvalidInputError(
+                        "This daily quiz has closed: the results are in the channel."
+                    )
+                question = course.questions.get(post.question_id)
+                if question is None:
+                    raise NotFoundError("This quiz's question was removed from the course.")
+                if question.choice(item.choice_id) is None:
+                    raise InvalidInputError("That is not one of this question's choices.")
+            except TutorError as exc:
+                results[index] = exc
+                continue
+            graded.append(
+                (index, item, question, question.is_correct_choice(item.choice_id),
+                 post.guild_id)
+            )
+        if graded:
+            await self._write(conn, sql, graded, posts, results, now)
+
     async def _write(
         self,
         conn: AsyncConnection,
-        graded: list[tuple[int, _Pending, Question, bool, int]],
+        sql: _MultiRow,
+        graded: list[tuple[int, DailyAnswerIn, Question, bool, int]],
         posts: dict[int, Any],
-        results: dict[int, DailyAnswerOut | Exception],
+        results: dict[int, Any],
         now: datetime,
     ) -> None:
-        sql = _MultiRow(conn.dialect)
         at = sql.timestamp(now)
         learners: dict[int, tuple[Any, ...]] = {}
         members: dict[tuple[int, int], tuple[Any, ...]] = {}
-        for _, pending, _, _, guild_id in graded:
-            item = pending.item
+        for _, item, _, _, guild_id in graded:
             learners[item.learner_id] = (
                 item.learner_id, item.display_name[:_NAME_CHARS], self.default_timezone, at, at
             )
@@ -224,19 +330,19 @@ class DailyAnswerBatcher:
             for row in await sql.insert(
                 conn, "daily_answer",
                 ("post_id", "learner_id", "choice_id", "correct", "answered_at"),
-                [(p.item.post_id, p.item.learner_id, p.item.choice_id, sql.boolean(correct), at)
+                [(p.post_id, p.learner_id, p.choice_id, sql.boolean(correct), at)
                  for _, p, _, correct, _ in graded],
                 "ON CONFLICT DO NOTHING RETURNING post_id, learner_id",
             )
         }
         new: list[tuple[Any, ...]] = []
         claimed: set[tuple[int, int]] = set()
-        for _, pending, question, correct, guild_id in graded:
-            key = (pending.item.post_id, pending.item.learner_id)
+        for _, item, question, correct, guild_id in graded:
+            key = (item.post_id, item.learner_id)
             if key in inserted and key not in claimed:
                 claimed.add(key)
                 new.append((key[0], key[1], guild_id, question.lesson_id, question.id,
-                             pending.item.choice_id, sql.boolean(correct), at))
+                             item.choice_id, sql.boolean(correct), at))
         if new:
             await sql.insert(
                 conn, "quiz_answer",
@@ -245,9 +351,9 @@ class DailyAnswerBatcher:
                 new, "",
             )
         repeats = {
-            (p.item.post_id, p.item.learner_id)
+            (p.post_id, p.learner_id)
             for _, p, _, _, _ in graded
-            if (p.item.post_id, p.item.learner_id) not in claimed
+            if (p.post_id, p.learner_id) not in claimed
         }
         firsts: dict[tuple[int, int], Any] = {}
         if repeats:
@@ -260,19 +366,19 @@ class DailyAnswerBatcher:
                 )
             }
         taken: set[tuple[int, int]] = set()
-        for index, pending, question, correct, _ in graded:
-            key = (pending.item.post_id, pending.item.learner_id)
+        for index, item, question, correct, _ in graded:
+            key = (item.post_id, item.learner_id)
             reveal = posts[key[0]].reveal
             if key in claimed and key not in taken:
                 taken.add(key)
                 results[index] = DailyAnswerOut(
-                    key[0], key[1], question, pending.item.choice_id, correct, False, reveal, now
+                    key[0], key[1], question, item.choice_id, correct, False, reveal, now
                 )
                 continue
             first = firsts.get(key)
             if first is None:  # the first click of this batch: it is in `claimed`
-                first_item = next(p.item for _, p, _, _, _ in graded
-                                  if (p.item.post_id, p.item.learner_id) == key)
+                first_item = next(p for _, p, _, _, _ in graded
+                                  if (p.post_id, p.learner_id) == key)
                 results[index] = DailyAnswerOut(
                     key[0], key[1], question, first_item.choice_id,
                     question.is_correct_choice(first_item.choice_id), True, reveal, now,
@@ -282,6 +388,86 @@ class DailyAnswerBatcher:
                     key[0], key[1], question, first.choice_id, bool(first.correct), True,
                     reveal, first.answered_at,
                 )
+
+
+    # --- practice quizzes ----------------------------------------------------------------
+
+    async def _practice(
+        self,
+        conn: AsyncConnection,
+        sql: _MultiRow,
+        batch: list[tuple[int, PracticeAnswerIn]],
+        results: dict[int, Any],
+        now: datetime,
+    ) -> None:
+        attempts: dict[int, Any] = {}
+        marks: dict[int, dict[str, _Mark]] = {}
+        for row in await conn.execute(_ATTEMPTS, {"ids": sorted({i.attempt_id for _, i in batch})}):
+            attempts.setdefault(row.id, row)
+            answered = marks.setdefault(row.id, {})
+            if row.answered_id is not None:
+                answered[row.answered_id] = _Mark(row.choice_id, row.value, bool(row.correct))
+        graded: list[tuple[int, PracticeAnswerIn, Any, Question]] = []
+        # (attempt, question) → the batch index that records it, and its answer
+        claims: dict[tuple[int, str], tuple[int, _Mark]] = {}
+        rows: list[tuple[Any, ...]] = []
+        at = sql.timestamp(now)
+        for index, item in batch:
+            try:
+                # Ownership from the attempt's row, never from the custom id.
+                attempt = owned_attempt(attempts.get(item.attempt_id), item.learner_id)
+                question, correct = item.quiz.grade(
+                    attempt, item.question_id, choice_id=item.choice_id, value=item.value
+                )
+            except TutorError as exc:
+                results[index] = exc
+                continue
+            graded.append((index, item, attempt, question))
+            key = (attempt.id, question.id)
+            if question.id in marks[attempt.id] or key in claims:
+                continue  # answered before, or earlier in this batch: a repeat
+            claims[key] = (index, _Mark(item.choice_id, item.value, correct))
+            rows.append((attempt.id, item.learner_id, attempt.guild_id, question.lesson_id,
+                         question.id, item.choice_id, item.value, sql.boolean(correct), at))
+        if not graded:
+            return
+        won: set[tuple[int, str]] = set()
+        if rows:
+            won = {
+                (int(row[0]), str(row[1]))
+                for row in await sql.insert(
+                    conn, "quiz_answer", _PRACTICE_COLUMNS, rows,
+                    "ON CONFLICT DO NOTHING RETURNING attempt_id, question_id",
+                )
+            }
+        for key in won:
+            marks[key[0]][key[1]] = claims[key][1]
+        if len(won) < len(claims):
+            # Another process recorded some of these first (reads do not block its writes on
+            # PostgreSQL): read those attempts' answers again, to show the first ones.
+            lost = sorted({attempt_id for attempt_id, _ in set(claims) - won})
+            for attempt_id in lost:
+                marks[attempt_id] = {}
+            for row in await conn.execute(_ATTEMPTS, {"ids": lost}):
+                if row.answered_id is not None:
+                    marks[row.id][row.answered_id] = _Mark(
+                        row.choice_id, row.value, bool(row.correct)
+                    )
+        finished = sorted(
+            attempt.id for attempt in {a.id: a for _, _, a, _ in graded}.values()
+            if attempt.finished_at is None
+            and len(marks[attempt.id]) >= len(attempt.question_ids)
+        )
+        if finished:
+            await conn.execute(_FINISH, {"ids": finished, "now": now})
+        for index, item, attempt, question in graded:
+            key = (attempt.id, question.id)
+            first = marks[attempt.id][question.id]
+            results[index] = item.quiz.result(
+                attempt, question, choice_id=first.choice_id, value=first.value,
+                correct=first.correct, already=not (key in won and claims[key][0] == index),
+                marks={qid: mark.correct for qid, mark in marks[attempt.id].items()},
+            )
 
 
 class _MultiRow:
@@ -360,4 +546,4 @@ def _insert_text(numbered: bool, table: str, columns: tuple[str, ...], rows: int
             f"{suffix}").strip()
 
 
-__all__ = ["MAX_BATCH", "DailyAnswerBatcher", "DailyAnswerIn", "DailyAnswerOut"]
+__all__ = ["MAX_BATCH", "AnswerBatcher", "DailyAnswerIn", "DailyAnswerOut", "PracticeAnswerIn"]

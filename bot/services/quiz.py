@@ -72,7 +72,7 @@ def parse_number(text: str) -> float:
     return value
 
 
-def _owned(attempt: Any, learner_id: int) -> Any:
+def owned_attempt(attempt: Any, learner_id: int) -> Any:
     """The attempt row if it exists and belongs to ``learner_id``; otherwise a friendly error."""
     if attempt is None:
         raise NotFoundError("That quiz no longer exists. Start a new one with /quiz.")
@@ -197,7 +197,7 @@ class QuizService:
         """
         connection = await session.connection()
         attempt = (await connection.execute(_ATTEMPT_BY_ID, {"attempt_id": attempt_id})).first()
-        return _owned(attempt, learner_id)
+        return owned_attempt(attempt, learner_id)
 
     async def record_answer(
         self,
@@ -217,21 +217,9 @@ class QuizService:
         """
         connection = await session.connection()
         rows = (await connection.execute(_ATTEMPT_WITH_MARKS, {"attempt_id": attempt_id})).all()
-        attempt = _owned(rows[0] if rows else None, learner_id)
+        attempt = owned_attempt(rows[0] if rows else None, learner_id)
         marks = {row.answered_id: row.correct for row in rows if row.answered_id is not None}
-        if question_id not in attempt.question_ids:
-            raise NotFoundError("That question is not part of this quiz.")
-        question = self.course.questions.get(question_id)
-        if question is None:
-            raise NotFoundError("That question was removed from the course. Start a new /quiz.")
-        if question.kind is QuestionKind.NUMERIC:
-            if value is None or choice_id is not None:
-                raise InvalidInputError("This question needs a number as its answer.")
-            correct = question.is_correct_number(value)
-        else:
-            if choice_id is None or question.choice(choice_id) is None:
-                raise InvalidInputError("That is not one of this question's choices.")
-            correct = question.is_correct_choice(choice_id)
+        question, correct = self.grade(attempt, question_id, choice_id=choice_id, value=value)
         now = utcnow()
         # The unique key decides, not the marks read above: another process may have recorded
         # this question in between (PostgreSQL reads do not block writers).
@@ -264,14 +252,59 @@ class QuizService:
             }
         else:
             marks[question.id] = correct
-        answered = set(marks)
-        finished = len(answered) >= len(attempt.question_ids)
-        if finished and attempt.finished_at is None:
+        if len(marks) >= len(attempt.question_ids) and attempt.finished_at is None:
             await session.execute(
                 update(QuizAttempt)
                 .where(QuizAttempt.id == attempt.id, QuizAttempt.finished_at.is_(None))
                 .values(finished_at=now)
             )
+        return self.result(
+            attempt, question, choice_id=choice_id, value=value, correct=bool(correct),
+            already=already, marks=marks,
+        )
+
+    def grade(
+        self, attempt: Any, question_id: str, *, choice_id: str | None, value: float | None
+    ) -> tuple[Question, bool]:
+        """Check an answer to one question of ``attempt`` (an owned attempt row) and grade it.
+
+        Raises a :class:`~bot.errors.TutorError` a learner can read: a question not in the
+        attempt or gone from the course, a choice that is not one of the question's, a number
+        for a choice question or the other way round. Writes nothing: the single answer path
+        (:meth:`record_answer`) and the batched one (:mod:`bot.services.answer_batch`) share it.
+        """
+        if question_id not in attempt.question_ids:
+            raise NotFoundError("That question is not part of this quiz.")
+        question = self.course.questions.get(question_id)
+        if question is None:
+            raise NotFoundError("That question was removed from the course. Start a new /quiz.")
+        if question.kind is QuestionKind.NUMERIC:
+            if value is None or choice_id is not None:
+                raise InvalidInputError("This question needs a number as its answer.")
+            return question, question.is_correct_number(value)
+        if choice_id is None or question.choice(choice_id) is None:
+            raise InvalidInputError("That is not one of this question's choices.")
+        return question, question.is_correct_choice(choice_id)
+
+    def result(
+        self,
+        attempt: Any,
+        question: Question,
+        *,
+        choice_id: str | None,
+        value: float | None,
+        correct: bool,
+        already: bool,
+        marks: dict[str, bool],
+    ) -> AnswerResult:
+        """What the learner sees once an answer is recorded.
+
+        ``choice_id``/``value``/``correct`` are the *recorded* (first) answer to ``question``;
+        ``marks`` is every recorded answer of the attempt by question id (right or wrong),
+        this one included.
+        """
+        answered = set(marks)
+        finished = len(answered) >= len(attempt.question_ids)
         next_view = None
         if not finished:
             next_index = next(i for i, q in enumerate(attempt.question_ids) if q not in answered)
@@ -283,7 +316,7 @@ class QuizService:
             given = chosen.text if chosen else str(choice_id)
         return AnswerResult(
             question=question,
-            correct=bool(correct),
+            correct=correct,
             given=given,
             already_answered=already,
             snippet=self.course.snippets.get(question.snippet_id),

@@ -102,7 +102,7 @@ async def test_a_burst_of_answers_is_recorded_once_each_and_counts_for_points(
     right = state.question.answer_choice
     wrong = next(c.id for c in state.question.choices if c.id != right)
     assert right is not None
-    batcher = app.daily_answers
+    batcher = app.answers
     batcher.clock = lambda: NOW + timedelta(minutes=1)
     learners = list(range(1000, 1200))
     clicks = [batcher.record(post_id, lid, right if lid % 2 else wrong, display_name=f"m{lid}")
@@ -137,7 +137,7 @@ async def test_a_burst_of_answers_is_recorded_once_each_and_counts_for_points(
 
 async def test_bad_answers_fail_alone(app: AppContext) -> None:
     post_id = await _posted(app, await _schedule(app), reveal="instant")
-    batcher = app.daily_answers
+    batcher = app.answers
     batcher.clock = lambda: NOW + timedelta(minutes=1)
     async with app.db.sessions() as session:
         question = (await app.services.daily.state(session, post_id, NOW)).question
@@ -157,7 +157,7 @@ async def test_bad_answers_fail_alone(app: AppContext) -> None:
 
 async def test_close_gives_the_results_and_refuses_later_answers(app: AppContext) -> None:
     post_id = await _posted(app, await _schedule(app))
-    batcher = app.daily_answers
+    batcher = app.answers
     batcher.clock = lambda: NOW + timedelta(minutes=1)
     async with app.db.sessions() as session:
         question = (await app.services.daily.state(session, post_id, NOW)).question

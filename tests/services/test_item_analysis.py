@@ -147,10 +147,10 @@ async def test_daily_post_answers_are_analysed_apart_from_practice(app: AppConte
                                               rng=random.Random(1))
         assert post is not None
         await app.services.daily.mark_posted(session, post.post_id, 4242, now)
-    app.daily_answers.clock = lambda: now
+    app.answers.clock = lambda: now
     key = post.question.answer_choice
     assert key is not None
-    await app.daily_answers.record(post.post_id, 12, key, display_name="m12")
+    await app.answers.record(post.post_id, 12, key, display_name="m12")
     async with app.db.sessions() as session:
         practice = await first_answers(session)
         daily = await first_answers(session, source="daily")

@@ -43,7 +43,7 @@ class DailyChoiceButton(
         user = interaction.user
         recorded = await within_deadline(
             interaction,
-            app.daily_answers.record(
+            app.answers.record(
                 key.post_id, user.id, key.choice_id, display_name=user.display_name
             ),
             ephemeral=True,

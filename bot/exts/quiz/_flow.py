@@ -39,14 +39,15 @@ async def answer(
     """Record one answer (exactly once) and show the verdict with the next question."""
     interaction = turn.interaction
     learner_id = turn.actor.user_id
-    result = await turn.run(
-        lambda unit: unit.services.quiz.record_answer(
-            unit.session, attempt_id, learner_id, question_id, choice_id=choice_id, value=value
+    # Batched with other learners' answers (bot.services.answer_batch); the attempt's owner was
+    # made a learner when it started, so an answer writes nothing else.
+    result = await turn.batched(
+        lambda answers: answers.record_practice(
+            turn.services.quiz, attempt_id, learner_id, question_id,
+            choice_id=choice_id, value=value,
         ),
         update=interaction.message is not None,
         ephemeral=True,
-        # The attempt's owner was a learner when it started; an answer writes nothing else.
-        ensure_learner=False,
     )
     message_embeds = render.answer_embeds(result)
     view = render.after_answer(result, learner_id)
