@@ -127,7 +127,7 @@ _POSTS = select(
 _ATTEMPTS = (
     select(
         QuizAttempt.id, QuizAttempt.learner_id, QuizAttempt.guild_id, QuizAttempt.lesson_id,
-        QuizAttempt.question_ids, QuizAttempt.seed, QuizAttempt.finished_at,
+        QuizAttempt.question_ids, QuizAttempt.seed, QuizAttempt.finished_at, QuizAttempt.kind,
         QuizAnswer.question_id.label("answered_id"), QuizAnswer.choice_id, QuizAnswer.value,
         QuizAnswer.correct,
     )
