@@ -25,6 +25,7 @@ from bot.settings import Settings, prepare_folders
 
 if TYPE_CHECKING:
     from bot.services.answer_batch import AnswerBatcher
+    from bot.services.reload import ReloadService
     from bot.services.tutor import TutorService
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class AppContext:
     admission: Admission = field(default_factory=Admission, repr=False)
     _workers: WorkerRegistry = field(default_factory=WorkerRegistry, repr=False)
     _stopped: bool = field(default=False, repr=False)
+    _reloads: ReloadService | None = field(default=None, repr=False)
+    _tutor_rebuild: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def register_worker(self, worker: Worker) -> None:
         """Run ``worker`` for the life of the app: before or after :meth:`start`.
@@ -92,6 +95,8 @@ class AppContext:
         if self._answers is not None:
             await self._answers.drain()  # answers handed in are recorded, then workers stop
         await self._workers.stop(max(deadline - loop.time(), 0.5))
+        if self._tutor_rebuild is not None:
+            self._tutor_rebuild.cancel()  # its thread's result is simply dropped
         if self._tutor is not None:
             await self._tutor.close()
         await self.db.dispose()
@@ -130,6 +135,46 @@ class AppContext:
         self.runtime = runtime
         return runtime
 
+    @property
+    def reloads(self) -> ReloadService:
+        """Live reloads of this process's course (``/admin reload``, the reload watcher)."""
+        if self._reloads is None:
+            from bot.services.reload import ReloadService
+
+            self._reloads = ReloadService(self, self.settings.paths.lessons_dir)
+        return self._reloads
+
+    def refresh_tutor(self) -> None:
+        """Rebuild the /ask index for the current course in the background, then swap it in.
+
+        The index is built off the event loop (embedding a changed course takes a while);
+        until it is ready, /ask answers from the previous one. Nothing to do before the tutor
+        is first loaded: it loads from the current course then. A rebuild already running is
+        replaced (the newest course wins).
+        """
+        if self._tutor is None or self._stopped:
+            return
+        if self._tutor_rebuild is not None and not self._tutor_rebuild.done():
+            self._tutor_rebuild.cancel()
+        self._tutor_rebuild = asyncio.get_running_loop().create_task(
+            self._rebuild_tutor(self._tutor), name="rebuild /ask index"
+        )
+
+    async def _rebuild_tutor(self, tutor: TutorService) -> None:
+        course = self.course
+        if tutor.runtime.course is course:
+            return
+        try:
+            runtime = await tutor.runtime_for(course)
+        except Exception:
+            log.exception("could not rebuild the /ask index; /ask keeps the previous course")
+            return
+        async with self._tutor_lock:  # never in the middle of a first load
+            if self.course is not course:  # a newer reload came meanwhile; it rebuilds its own
+                return
+            tutor.swap(runtime)
+        log.info("/ask now answers from the reloaded course (%s)", course.content_hash[:12])
+
     async def tutor(self, *, progress: bool = False) -> TutorService:
         """The /ask tutor, loaded on first use (the local model and its vector cache).
 
@@ -140,10 +185,13 @@ class AppContext:
             if self._tutor is None:
                 from bot.services.tutor import TutorService
 
+                course = self.course
                 self._tutor = await TutorService.load(
-                    self.settings, self.course, learners=self.services.learners,
+                    self.settings, course, learners=self.services.learners,
                     progress=progress,
                 )
+                if self.course is not course:  # reloaded while it loaded
+                    self.refresh_tutor()
             return self._tutor
 
     async def close(self) -> None:

@@ -217,6 +217,46 @@ class LifecycleSettings(_Section):
     )
 
 
+class ReloadSettings(_Section):
+    """Live course reloads (``/admin reload``, ``tutorbot lessons reload``)."""
+
+    poll_seconds: float = Field(
+        default=30.0, ge=1, le=3600,
+        description="How often a process checks whether another one published a reloaded course.",
+    )
+
+
+class BackupSettings(_Section):
+    """Scheduled SQLite backups, made by the process that runs the jobs."""
+
+    schedule: str = Field(
+        default="",
+        description="A daily local time (HH:MM, 24-hour) for a backup; empty: no scheduled backups.",
+    )
+    timezone: str = Field(default="UTC", description="The time zone of ``schedule``.")
+    dir: Path = Field(
+        default=Path(""), description="Where backups go. Empty: the backups folder in data_dir."
+    )
+    keep: int = Field(default=7, ge=1, le=1000, description="Scheduled backups kept (the newest).")
+
+    @field_validator("schedule")
+    @classmethod
+    def _daily_time(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"([01]?[0-9]|2[0-3]):[0-5][0-9]", value):
+            raise ValueError(f"a daily time is HH:MM on a 24-hour clock, e.g. 03:30, not {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
 class LogSettings(_Section):
     """Logging."""
 
@@ -236,6 +276,8 @@ class Settings(_Section):
     daily: DailySettings = DailySettings()
     review: ReviewSettings = ReviewSettings()
     maintainers: MaintainersSettings = MaintainersSettings()
+    reload: ReloadSettings = ReloadSettings()
+    backup: BackupSettings = BackupSettings()
     log: LogSettings = LogSettings()
     default_timezone: str = "UTC"
 
@@ -252,6 +294,13 @@ class Settings(_Section):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where scheduled backups go (``backup.dir``, or ``backups/`` in the data folder)."""
+        return self.backup.dir if str(self.backup.dir) not in ("", ".") else (
+            self.paths.data_dir / "backups"
+        )
 
     @property
     def database_url(self) -> str:

@@ -28,7 +28,8 @@ def build_job_runner(
 ) -> JobRunner:
     """The job runner with the daily-quiz jobs, leadership chosen for the app's database.
 
-    With a ``digest_poster`` it also runs the maintainers' weekly digest and /ask log pruning.
+    With a ``digest_poster`` it also runs the maintainers' weekly digest and /ask log pruning;
+    with ``backup.schedule`` set, the daily SQLite backup.
     """
     jobs = app.settings.jobs
     runner = JobRunner(
@@ -40,9 +41,7 @@ def build_job_runner(
     runner.add_feature(
         DailyQuizJobs(
             app.db,
-            daily=app.services.daily,
-            schedules=app.services.schedules,
-            guild_config=app.services.guild_config,
+            services=lambda: app.services,  # read at each use: live reloads reach the jobs
             publisher=publisher,
             grace=timedelta(minutes=jobs.grace_minutes),
             sync_seconds=jobs.sync_seconds,
@@ -56,11 +55,24 @@ def build_job_runner(
         runner.add_feature(
             MaintainerJobs(
                 app.db,
-                MaintainService(app.course),
+                lambda: MaintainService(app.course),
                 digest_poster,
                 weekday=maintainers.digest_weekday,
                 hour=maintainers.digest_hour,
                 retention_days=maintainers.ask_log_retention_days,
+            )
+        )
+    backup = app.settings.backup
+    if backup.schedule:
+        from bot.jobs.backups import BackupJobs
+
+        runner.add_feature(
+            BackupJobs(
+                app.settings.database_url,
+                app.settings.backup_dir,
+                at=BackupJobs.parse_time(backup.schedule),
+                zone=backup.timezone,
+                keep=backup.keep,
             )
         )
     return runner

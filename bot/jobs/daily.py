@@ -27,7 +27,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -42,6 +42,9 @@ from bot.jobs.runner import JobTracker
 from bot.services.daily import DailyService, PostToSend
 from bot.services.guild_config import GuildConfigService
 from bot.services.schedules import ScheduleService, fire_times, trigger_for
+
+if TYPE_CHECKING:
+    from bot.runtime import Services
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +98,10 @@ class DailyQuizJobs:
         self,
         db: Database,
         *,
-        daily: DailyService,
-        schedules: ScheduleService,
-        guild_config: GuildConfigService,
+        daily: DailyService | None = None,
+        schedules: ScheduleService | None = None,
+        guild_config: GuildConfigService | None = None,
+        services: Callable[[], Services] | None = None,
         publisher: Publisher,
         grace: timedelta = timedelta(hours=2),
         sync_seconds: float = 10.0,
@@ -106,9 +110,18 @@ class DailyQuizJobs:
         rng: random.Random | None = None,
     ) -> None:
         self.db = db
-        self.daily = daily
-        self.schedules = schedules
-        self.guild_config = guild_config
+        # Either fixed services, or the app's current ones read at each use (``services``),
+        # so a live course reload reaches the jobs: they never hold a course by value.
+        if services is None:
+            if daily is None or schedules is None or guild_config is None:
+                raise TypeError("give daily, schedules and guild_config, or services")
+            fixed = (daily, schedules, guild_config)
+            self._services: Callable[[], tuple[DailyService, ScheduleService,
+                                               GuildConfigService]] = lambda: fixed
+        else:
+            current = services
+            self._services = lambda: (current().daily, current().schedules,
+                                      current().guild_config)
         self.publisher = publisher
         self.grace = grace
         self.sync_seconds = sync_seconds
@@ -121,6 +134,21 @@ class DailyQuizJobs:
         self._busy: set[int] = set()
         self._jobs = JobTracker("daily-quiz")
         self._db_slots = asyncio.Semaphore(DB_SLOTS)
+
+    @property
+    def daily(self) -> DailyService:
+        """The daily-quiz service (the app's current one)."""
+        return self._services()[0]
+
+    @property
+    def schedules(self) -> ScheduleService:
+        """The schedule service (the app's current one)."""
+        return self._services()[1]
+
+    @property
+    def guild_config(self) -> GuildConfigService:
+        """The guild settings service (the app's current one)."""
+        return self._services()[2]
 
     @contextlib.asynccontextmanager
     async def _unit(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:

@@ -69,7 +69,7 @@ class MaintainerJobs:
     def __init__(
         self,
         db: Database,
-        service: MaintainService,
+        service: MaintainService | Callable[[], MaintainService],
         poster: DigestPoster,
         *,
         weekday: int = 0,
@@ -78,13 +78,24 @@ class MaintainerJobs:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
-        self.service = service
+        # A callable gives the service over the app's current course at each use (a live
+        # reload reaches the digest); a service is used as is.
+        if isinstance(service, MaintainService):
+            fixed = service
+            self._service: Callable[[], MaintainService] = lambda: fixed
+        else:
+            self._service = service
         self.poster = poster
         self.weekday = weekday
         self.hour = hour
         self.retention_days = retention_days
         self.clock = clock
         self._jobs = JobTracker("maintainers")
+
+    @property
+    def service(self) -> MaintainService:
+        """The maintainers' service over the current course."""
+        return self._service()
 
     async def begin(self, scheduler: AsyncIOScheduler) -> None:
         """Check for due digests every few minutes and prune every few hours; catch up now."""

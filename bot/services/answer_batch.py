@@ -454,9 +454,8 @@ class AnswerBatcher:
                         row.choice_id, row.value, bool(row.correct)
                     )
         finished = sorted(
-            attempt.id for attempt in {a.id: a for _, _, a, _ in graded}.values()
-            if attempt.finished_at is None
-            and len(marks[attempt.id]) >= len(attempt.question_ids)
+            attempt.id for attempt, quiz in {a.id: (a, i.quiz) for _, i, a, _ in graded}.values()
+            if attempt.finished_at is None and quiz.finished(attempt, set(marks[attempt.id]))
         )
         if finished:
             await conn.execute(_FINISH, {"ids": finished, "now": now})

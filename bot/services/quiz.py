@@ -72,6 +72,24 @@ def parse_number(text: str) -> float:
     return value
 
 
+class QuestionRemovedError(NotFoundError):
+    """The question clicked was removed from the course (a live reload) after it was shown.
+
+    Nothing is recorded for it. ``next_question`` is the attempt's next question still in the
+    course when the caller knows it (:meth:`QuizService.next_question`), so the quiz goes on.
+    """
+
+    def __init__(self, next_question: QuestionView | None = None) -> None:
+        self.next_question = next_question
+        if next_question is not None:
+            text = ("This question was removed from the course, so it doesn't count: here is "
+                    "the next one.")
+        else:
+            text = ("This question was removed from the course, so it doesn't count. Your "
+                    "other answers are kept; start a new /quiz to go on.")
+        super().__init__(text)
+
+
 def owned_attempt(attempt: Any, learner_id: int) -> Any:
     """The attempt row if it exists and belongs to ``learner_id``; otherwise a friendly error."""
     if attempt is None:
@@ -174,7 +192,9 @@ class QuizService:
         await session.flush()
         return self._view(attempt, 0)
 
-    def _view(self, attempt: Any, index: int) -> QuestionView:
+    def _view(
+        self, attempt: Any, index: int, total: int | None = None, number: int | None = None
+    ) -> QuestionView:
         question = self.course.questions.get(attempt.question_ids[index])
         if question is None:
             raise NotFoundError(
@@ -184,11 +204,42 @@ class QuizService:
         return QuestionView(
             attempt_id=attempt.id,
             question=question,
-            number=index + 1,
-            total=len(attempt.question_ids),
+            number=number if number is not None else index + 1,
+            total=total if total is not None else len(attempt.question_ids),
             choices=shuffled_choices(question, attempt.seed),
             lesson=self.course.lesson(question.lesson_id),
         )
+
+    def _askable(self, attempt: Any, answered: set[str]) -> list[str]:
+        """The attempt's questions answered or still in the course (a reload may remove some)."""
+        return [q for q in attempt.question_ids if q in answered or q in self.course.questions]
+
+    def finished(self, attempt: Any, answered: set[str]) -> bool:
+        """Whether every question of ``attempt`` still in the course has been answered.
+
+        Questions removed from the course by a live reload are skipped, so an attempt open
+        across a reload still finishes (its answers to them stay recorded).
+        """
+        return answered >= set(self._askable(attempt, answered))
+
+    def _next_view(self, attempt: Any, answered: set[str]) -> QuestionView | None:
+        """The first unanswered question still in the course, numbered among the askable ones."""
+        askable = self._askable(attempt, answered)
+        for number, question_id in enumerate(askable, start=1):
+            if question_id not in answered:
+                index = attempt.question_ids.index(question_id)
+                return self._view(attempt, index, total=len(askable), number=number)
+        return None
+
+    async def next_question(
+        self, session: AsyncSession, attempt_id: int, learner_id: int
+    ) -> QuestionView | None:
+        """The attempt's next unanswered question still in the course (``None``: none left)."""
+        connection = await session.connection()
+        rows = (await connection.execute(_ATTEMPT_WITH_MARKS, {"attempt_id": attempt_id})).all()
+        attempt = owned_attempt(rows[0] if rows else None, learner_id)
+        answered = {row.answered_id for row in rows if row.answered_id is not None}
+        return self._next_view(attempt, answered)
 
     async def _attempt(self, session: AsyncSession, attempt_id: int, learner_id: int) -> Any:
         """The attempt's row (id, learner, guild, questions, seed, finish time), checked.
@@ -252,7 +303,7 @@ class QuizService:
             }
         else:
             marks[question.id] = correct
-        if len(marks) >= len(attempt.question_ids) and attempt.finished_at is None:
+        if attempt.finished_at is None and self.finished(attempt, set(marks)):
             await session.execute(
                 update(QuizAttempt)
                 .where(QuizAttempt.id == attempt.id, QuizAttempt.finished_at.is_(None))
@@ -276,8 +327,8 @@ class QuizService:
         if question_id not in attempt.question_ids:
             raise NotFoundError("That question is not part of this quiz.")
         question = self.course.questions.get(question_id)
-        if question is None:
-            raise NotFoundError("That question was removed from the course. Start a new /quiz.")
+        if question is None:  # removed by a live reload since it was shown
+            raise QuestionRemovedError()
         if question.kind is QuestionKind.NUMERIC:
             if value is None or choice_id is not None:
                 raise InvalidInputError("This question needs a number as its answer.")
@@ -304,11 +355,8 @@ class QuizService:
         this one included.
         """
         answered = set(marks)
-        finished = len(answered) >= len(attempt.question_ids)
-        next_view = None
-        if not finished:
-            next_index = next(i for i, q in enumerate(attempt.question_ids) if q not in answered)
-            next_view = self._view(attempt, next_index)
+        finished = self.finished(attempt, answered)
+        next_view = None if finished else self._next_view(attempt, answered)
         if question.kind is QuestionKind.NUMERIC:
             given = f"{value:g}"
         else:
@@ -325,7 +373,7 @@ class QuizService:
                 attempt_id=attempt.id,
                 correct=sum(marks.values()),
                 answered=len(answered),
-                total=len(attempt.question_ids),
+                total=len(self._askable(attempt, answered)),
                 finished=finished,
                 lesson=self.course.lesson(attempt.lesson_id or ""),
             ),

@@ -312,6 +312,8 @@ class TutorService:
     ) -> None:
         self.settings = settings.ask
         self.runtime = TutorRuntime.of(retriever, course)
+        #: Where :meth:`load` keeps the index vectors (``None``: built in memory by a caller).
+        self.cache_dir: Path | None = None
         self.llm = TutorLLM(client, stall_s=self.settings.stall_s) if client is not None else None
         self.learners = learners or LearnerService(settings.default_timezone)
         self.rate_limiter = RateLimiter(
@@ -337,7 +339,22 @@ class TutorService:
         # The same folder bench/ask_local.py and bench/ask_tokens.py use by default.
         folder = cache_dir or settings.paths.data_dir / "cache" / "ask"
         retriever = await asyncio.to_thread(Retriever.load, course, folder, progress=progress)
-        return cls(settings, retriever, make_client(settings), learners=learners, course=course)
+        tutor = cls(settings, retriever, make_client(settings), learners=learners, course=course)
+        tutor.cache_dir = folder
+        return tutor
+
+    async def runtime_for(self, course: Course) -> TutorRuntime:
+        """A runtime over ``course``, its index built off the event loop (for a live reload).
+
+        Vectors come from the same disk cache as :meth:`load` when the course was seen before.
+        """
+        from bot.qa.retrieval import Retriever
+
+        folder = self.cache_dir
+        if folder is None:
+            raise RuntimeError("this tutor was not loaded from a cache folder")
+        retriever = await asyncio.to_thread(Retriever.load, course, folder)
+        return TutorRuntime.of(retriever, course)
 
     @property
     def retriever(self) -> Retriever:

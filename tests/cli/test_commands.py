@@ -33,7 +33,7 @@ def _tutorbot(tmp_path: Path, *args: str, stdin: str = "",
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["console"], ["ask"], ["db"], ["db", "upgrade"],
-                                     ["lessons"], ["lessons", "check"], ["report"], ["forget"]])
+                                     ["lessons"], ["lessons", "check"], ["lessons", "reload"], ["report"], ["forget"]])
 def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     result = _tutorbot(tmp_path, *command, "--help")
     assert result.returncode == 0, result.stderr

@@ -6,11 +6,10 @@ from typing import Any
 
 import discord
 
-from bot.errors import NotFoundError
 from bot.exts._components import Click, require_owner
 from bot.exts._interactions import Turn
 from bot.exts.quiz import _render as render
-from bot.exts.quiz._flow import NOT_YOUR_QUIZ, answer, start_quiz
+from bot.exts.quiz._flow import NOT_YOUR_QUIZ, answer, show_next_instead, start_quiz
 from bot.ui import custom_ids as ids
 
 
@@ -42,10 +41,9 @@ class AskNumberButton(
         require_owner(interaction, key.learner_id, NOT_YOUR_QUIZ)
         async with Turn(interaction) as turn:
             question = turn.course.questions.get(key.question_id)
-            if question is None:
-                raise NotFoundError(
-                    "That question was removed from the course. Start a new /quiz."
-                )
+            if question is None:  # removed by a live reload since it was shown
+                await show_next_instead(turn, key.attempt_id)
+                return
             modal_key = ids.NumberAnswer(key.learner_id, key.attempt_id, key.question_id)
             # A modal must be the first answer to the click, so nothing slow happens before it.
             await interaction.response.send_modal(render.number_modal(modal_key, question))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.exts._interactions import Turn, edit, send
 from bot.exts.quiz import _render as render
+from bot.services.quiz import QuestionRemovedError, QuestionView
+from bot.ui.embeds import error_message
 
 NOT_YOUR_QUIZ = "This quiz belongs to someone else. Start your own with /quiz."
 
@@ -41,17 +43,46 @@ async def answer(
     learner_id = turn.actor.user_id
     # Batched with other learners' answers (bot.services.answer_batch); the attempt's owner was
     # made a learner when it started, so an answer writes nothing else.
-    result = await turn.batched(
-        lambda answers: answers.record_practice(
-            turn.services.quiz, attempt_id, learner_id, question_id,
-            choice_id=choice_id, value=value,
-        ),
-        update=interaction.message is not None,
-        ephemeral=True,
-    )
+    try:
+        result = await turn.batched(
+            lambda answers: answers.record_practice(
+                turn.services.quiz, attempt_id, learner_id, question_id,
+                choice_id=choice_id, value=value,
+            ),
+            update=interaction.message is not None,
+            ephemeral=True,
+        )
+    except QuestionRemovedError:
+        await show_next_instead(turn, attempt_id)  # nothing was recorded for it
+        return
     message_embeds = render.answer_embeds(result)
     view = render.after_answer(result, learner_id)
     if interaction.message is not None:
         await edit(interaction, embeds=message_embeds, view=view)
     else:  # a modal not opened from a message: answer with a new one
         await send(interaction, embeds=message_embeds, view=view, ephemeral=True)
+
+
+async def show_next_instead(turn: Turn, attempt_id: int) -> None:
+    """The question clicked was removed from the course: go on with the next one, or say so."""
+    learner_id = turn.actor.user_id
+    following = await turn.run(
+        lambda unit: unit.services.quiz.next_question(unit.session, attempt_id, learner_id),
+        update=turn.interaction.message is not None, ephemeral=True, ensure_learner=False,
+    )
+    removed = QuestionRemovedError(following)
+    if following is None:
+        raise removed  # said privately by the error handler
+    await _show(turn, following, note=str(removed))
+
+
+async def _show(turn: Turn, question: QuestionView, *, note: str) -> None:
+    """Show ``question`` in place of the one clicked, with ``note`` above it."""
+    interaction = turn.interaction
+    embeds = [render.quiz_question(question)]
+    view = render.question_buttons(question, turn.actor.user_id)
+    if interaction.message is not None:
+        await edit(interaction, content=error_message(note), embeds=embeds, view=view)
+    else:
+        await send(interaction, content=error_message(note), embeds=embeds, view=view,
+                   ephemeral=True)
