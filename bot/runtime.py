@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ from bot.services.guild_config import GuildConfigService
 from bot.services.learners import LearnerService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
+from bot.services.reminders import ReminderService
 from bot.services.schedules import ScheduleService
 from bot.settings import Settings
 
@@ -45,6 +47,7 @@ class Services:
     daily: DailyService
     guild_config: GuildConfigService
     state: AppStateService
+    reminders: ReminderService
 
     @classmethod
     def build(cls, course: Course, settings: Settings) -> Services:
@@ -61,6 +64,11 @@ class Services:
             daily=DailyService(course),
             guild_config=GuildConfigService(settings.ask.guild_daily_token_budget),
             state=AppStateService(),
+            reminders=ReminderService(
+                min_due=settings.review.remind_min_due,
+                default_timezone=settings.default_timezone,
+                grace=timedelta(minutes=settings.jobs.grace_minutes),
+            ),
         )
 
 
@@ -94,6 +102,9 @@ class Unit:
     session: AsyncSession
     runtime: CourseRuntime
     actor: Actor
+    #: Things to tell the learner after the reply (e.g. reminders switched off), found while
+    #: ensuring the learner; the adapter shows them, then marks them shown.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def services(self) -> Services:
@@ -113,7 +124,8 @@ async def unit_of_work(
     """One transaction around service calls, committed when the block ends without error.
 
     With ``ensure_learner`` the actor is made a learner first (created on first contact, guild
-    membership recorded). Never await Discord or Anthropic inside the block: on SQLite the
+    membership recorded) and anything pending to tell them is put in :attr:`Unit.notices`.
+    Never await Discord or Anthropic inside the block: on SQLite the
     transaction holds the process's write lock until it ends.
     """
     async with db.sessions.begin() as session:
@@ -125,4 +137,9 @@ async def unit_of_work(
                 guild_id=actor.guild_id,
                 guild_name=actor.guild_name,
             )
-        yield Unit(session=session, runtime=runtime, actor=actor)
+        unit = Unit(session=session, runtime=runtime, actor=actor)
+        if ensure_learner:
+            pending = await runtime.services.reminders.pending_notice(session, actor.user_id)
+            if pending is not None:
+                unit.notices.append(pending)
+        yield unit

@@ -186,6 +186,10 @@ class ReviewSettings(_Section):
         default=True,
         description="Spread due dates a little, so questions learned together do not all return together.",
     )
+    remind_min_due: int = Field(
+        default=5, ge=1, le=1000,
+        description="A reminder DM goes only when at least this many reviews are due.",
+    )
 
 
 class MaintainersSettings(_Section):

@@ -10,6 +10,7 @@ itself (on top of the bot-wide default), so nothing the bot says can ever ping a
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from bot.services.answer_batch import AnswerBatcher
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 #: Work still running after this long is deferred, well inside Discord's 3-second window.
@@ -112,6 +114,8 @@ class Turn:
         self.actor = Actor.of(interaction)
         self.name = interaction_name(interaction)
         self._started = 0.0
+        #: What to tell the learner after the handler's reply (see :attr:`bot.runtime.Unit.notices`).
+        self.notices: list[str] = []
 
     @property
     def services(self) -> Services:
@@ -131,9 +135,28 @@ class Turn:
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        elapsed = time.perf_counter() - self._started
-        self.app.admission.leave()
-        STATS.record(self.name, elapsed, failed=exc_type is not None)
+        try:
+            if exc_type is None and self.notices:
+                await self._tell_notices()
+        finally:
+            elapsed = time.perf_counter() - self._started
+            self.app.admission.leave()
+            STATS.record(self.name, elapsed, failed=exc_type is not None)
+
+    async def _tell_notices(self) -> None:
+        """Show pending notices privately after the reply, then mark them shown.
+
+        Marked only once shown: a notice that could not be sent comes with the next interaction.
+        """
+        notices, self.notices = self.notices, []
+        try:
+            await send(self.interaction, content="\n\n".join(notices)[:2000], ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not show %d notice(s) to learner %s", len(notices),
+                        self.actor.user_id)
+            return
+        async with self.app.db.sessions.begin() as session:
+            await self.runtime.services.reminders.notice_shown(session, self.actor.user_id)
 
     async def run(
         self,
@@ -154,7 +177,9 @@ class Turn:
             async with unit_of_work(
                 self.app.db, self.runtime, self.actor, ensure_learner=ensure_learner
             ) as unit:
-                return await call(unit)
+                result = await call(unit)
+            self.notices.extend(n for n in unit.notices if n not in self.notices)
+            return result
 
         return await within_deadline(self.interaction, work(), ephemeral=ephemeral, update=update)
 

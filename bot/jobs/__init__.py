@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.jobs.daily import DailyQuizJobs
+from bot.jobs.daily import DailyQuizJobs, RateLimiter
 from bot.jobs.leader import leadership_for
 from bot.jobs.maintainers import DigestPoster, MaintainerJobs
 from bot.jobs.ports import Publisher
+from bot.jobs.reminders import ReminderJobs, ReminderSender
 from bot.jobs.runner import JobRunner
 
 if TYPE_CHECKING:
@@ -24,14 +25,20 @@ if TYPE_CHECKING:
 
 
 def build_job_runner(
-    app: AppContext, publisher: Publisher, digest_poster: DigestPoster | None = None
+    app: AppContext,
+    publisher: Publisher,
+    digest_poster: DigestPoster | None = None,
+    reminder_sender: ReminderSender | None = None,
 ) -> JobRunner:
     """The job runner with the daily-quiz jobs, leadership chosen for the app's database.
 
     With a ``digest_poster`` it also runs the maintainers' weekly digest and /ask log pruning;
-    with ``backup.schedule`` set, the daily SQLite backup.
+    with ``backup.schedule`` set, the daily SQLite backup; with a ``reminder_sender``, the
+    review reminders' sweep. Daily posts and reminder DMs share one rate limiter
+    (``jobs.send_per_second``, under Discord's global 50 requests/s).
     """
     jobs = app.settings.jobs
+    limiter = RateLimiter(jobs.send_per_second)
     runner = JobRunner(
         leadership_for(app.settings.database_url),
         check_seconds=jobs.leader_check_seconds,
@@ -46,6 +53,7 @@ def build_job_runner(
             grace=timedelta(minutes=jobs.grace_minutes),
             sync_seconds=jobs.sync_seconds,
             send_per_second=jobs.send_per_second,
+            limiter=limiter,
         )
     )
     if digest_poster is not None:
@@ -75,7 +83,20 @@ def build_job_runner(
                 keep=backup.keep,
             )
         )
+    if reminder_sender is not None:
+        runner.add_feature(
+            # The service is read from the current runtime at each sweep (it may be swapped).
+            ReminderJobs(app.db, lambda: app.services.reminders, reminder_sender,
+                         limiter=limiter)
+        )
     return runner
 
 
-__all__ = ["DigestPoster", "JobRunner", "Publisher", "build_job_runner"]
+__all__ = [
+    "DigestPoster",
+    "JobRunner",
+    "Publisher",
+    "ReminderJobs",
+    "ReminderSender",
+    "build_job_runner",
+]

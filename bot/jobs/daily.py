@@ -108,6 +108,7 @@ class DailyQuizJobs:
         send_per_second: float = 45.0,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.db = db
         # Either fixed services, or the app's current ones read at each use (``services``),
@@ -127,7 +128,8 @@ class DailyQuizJobs:
         self.sync_seconds = sync_seconds
         self.clock = clock
         self.rng = rng or random.Random()
-        self.limiter = RateLimiter(send_per_second)
+        # Shared with the runner's other senders (reminders): one budget for Discord's limit.
+        self.limiter = limiter or RateLimiter(send_per_second)
         self.scheduler: AsyncIOScheduler | None = None
         self._known: dict[int, tuple[Any, ...]] = {}
         self._not_before: dict[int, datetime] = {}

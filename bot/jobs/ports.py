@@ -46,6 +46,15 @@ class ForbiddenError(PublishError):
     permanent = True
 
 
+class DmClosedError(PublishError):
+    """403 with code 50007: Discord will not deliver a direct message to this user.
+
+    The only answer that switches a learner's reminders off (other 403s are retried later).
+    """
+
+    permanent = True
+
+
 class RetryableError(PublishError):
     """5xx, 429 or a network failure: try again later (not before ``retry_after`` seconds)."""
 
@@ -103,4 +112,11 @@ class Publisher(Protocol):
         ...
 
 
-__all__ = ["ChannelGoneError", "ForbiddenError", "PublishError", "Publisher", "RetryableError"]
+__all__ = [
+    "ChannelGoneError",
+    "DmClosedError",
+    "ForbiddenError",
+    "PublishError",
+    "Publisher",
+    "RetryableError",
+]

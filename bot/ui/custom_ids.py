@@ -476,6 +476,31 @@ class DailyClosed(CustomId):
         return cls(from_base36(match["post"], MAX_ROW_ID))
 
 
+@dataclass(frozen=True)
+class ReminderAction(CustomId):
+    """A button of a review reminder DM: review now, snooze 1 h, or turn reminders off.
+
+    It names the learner it was sent to; the click is refused for anyone else, and what the
+    action may do (snooze once a day, reminders on) comes from the ``reminder`` row.
+    """
+
+    kind: ClassVar[str] = "rm"
+    pattern: ClassVar[str] = _pattern(
+        "rm", f"(?P<learner>{_INT})", "(?P<action>review|snooze|off)"
+    )
+    learner_id: int
+    action: str
+
+    def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
+        return (to_base36(self.learner_id), self.action)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> ReminderAction:
+        """Rebuild the value from a match of :attr:`pattern`."""
+        return cls(from_base36(match["learner"]), match["action"])
+
+
 KINDS: tuple[type[CustomId], ...] = (
     PageStep,
     MarkDone,
@@ -495,6 +520,7 @@ KINDS: tuple[type[CustomId], ...] = (
     ForgetMe,
     DailyChoice,
     DailyClosed,
+    ReminderAction,
 )
 _COMPILED = {cls.kind: (cls, re.compile(cls.pattern)) for cls in KINDS}
 

@@ -38,6 +38,7 @@ EXAMPLES: list[ids.CustomId] = [
     ids.FeedbackPageKey("tokens", "report", "open", 2),
     ids.FeedbackPageKey(None, None, None, 0),
     ids.ForgetMe(),
+    ids.ReminderAction(80351110224678912, "snooze"),
 ]
 
 LONGEST: list[ids.CustomId] = [
@@ -52,6 +53,7 @@ LONGEST: list[ids.CustomId] = [
     ids.RateAnswer(MAX_DISCORD_ID, MAX_ROW_ID, -1),
     ids.DailyChoice(MAX_ROW_ID, LONG_CHOICE),
     ids.DailyClosed(MAX_ROW_ID),
+    ids.ReminderAction(MAX_DISCORD_ID, "review"),
 ]
 
 

@@ -37,11 +37,14 @@ class Daily(commands.Cog):
             log.info("jobs are disabled in this process (jobs.enabled = false)")
             return
         from bot.exts.maintain._digest import DiscordDigestPoster
+        from bot.exts.remind._sender import DiscordReminderSender
         from bot.jobs import build_job_runner
 
-        # The maintainers' weekly digest and /ask log pruning run on the same runner.
+        # The maintainers' weekly digest, /ask log pruning and review reminders run on the
+        # same runner.
         app.register_worker(
-            build_job_runner(app, self.publisher, DiscordDigestPoster(self.bot))
+            build_job_runner(app, self.publisher, DiscordDigestPoster(self.bot),
+                             DiscordReminderSender(self.bot))
         )
 
     @commands.Cog.listener()
