@@ -1,4 +1,4 @@
-"""The offline answer: at most three sentences quoted from the course, or an honest "not covered".
+"""The offline answer: about 600 characters quoted from the course, or an honest "not covered".
 
 No model here writes text. The answer is made of whole sentences copied from the passages that
 retrieval found, chosen by their similarity to the question, so it can never state a fact the
@@ -39,6 +39,9 @@ SUPPORT_MIN_BM25 = 3.3
 SUPPORT_TERM_MIN_COSINE = 0.0
 #: ... or one of the course's own questions in a learner's voice (a guide) is this close to it.
 SUPPORT_MIN_GUIDE = 0.62
+#: A definition question whose subject holds a word the course never uses ("what is dropout")
+#: is declined unless a passage is at least this close (the word may be a learner's synonym).
+UNKNOWN_SUBJECT_MAX_COSINE = 0.5
 #: Sentences are quoted from the best passage, and from the next one when it is about as
 #: close to the question (its cosine at most this much lower): they agree on the topic.
 PASSAGES_QUOTED = 2
@@ -90,7 +93,7 @@ _INJECTION_RE = re.compile(
     r"""
     \b(ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}
         \b(instructions?|prompts?|rules|guidelines|directions|context|above|previous|prior)\b
-    | \bsystem\s+prompt\b
+    | \byour\s+system\s+prompt\b
     | \b(reveal|print|show|repeat|leak)\b[^.?!]{0,30}\b(instructions|prompt|rules|api\s+key)\b
     | \byou\s+are\s+(now|no\s+longer)\b
     | \b(pretend|act)\s+(to\s+be|you\s+are|as\s+(if|a|an))\b
@@ -131,6 +134,11 @@ def is_supported(hits: list[Hit]) -> bool:
     )
 
 
+def _unknown_subject(hits: list[Hit]) -> bool:
+    """A definition question about a word the course never uses, with no passage very close."""
+    return bool(hits[0].unknown) and max(h.cosine for h in hits) < UNKNOWN_SUBJECT_MAX_COSINE
+
+
 def answer_locally(question: str, hits: list[Hit]) -> LocalAnswer:
     """Answer ``question`` by quoting the best sentences of ``hits`` (best passage first).
 
@@ -142,7 +150,7 @@ def answer_locally(question: str, hits: list[Hit]) -> LocalAnswer:
         return _decline(hits, _SMALL_TALK)
     if is_injection(text):
         return _decline(hits, _INJECTION)
-    if not is_supported(hits) or (hits and hits[0].absent):
+    if not is_supported(hits) or (hits and (hits[0].absent or _unknown_subject(hits))):
         return _decline(hits, _NOT_COVERED)
     quoted = _quoted_hits(text, hits)
     explanation = quoted[0].explanation if quoted[0] is hits[0] else ""
@@ -262,7 +270,14 @@ def _choose_sentences(question: str, hits: list[Hit], budget: int = MAX_CHARS) -
     def size(group: set[int]) -> int:
         return sum(len(candidates[j].sentence.text) + 1 for j in group)
 
-    for i in sorted(eligible, key=lambda i: -scores[i]):
+    ranked = sorted(eligible, key=lambda i: -scores[i])
+    # The best passage leads: its best sentence comes first, even when a runner-up's sentences
+    # score higher, so the answer never drops the passage that ranked first.
+    lead = next((i for i in ranked if candidates[i].rank == 0), None)
+    if lead is not None:
+        ranked.remove(lead)
+        ranked.insert(0, lead)
+    for i in ranked:
         if len(chosen) >= MAX_SENTENCES:
             break
         group = _with_context(candidates, i, budget)

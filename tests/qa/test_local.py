@@ -123,6 +123,9 @@ def test_ordinary_questions_are_not_mistaken_for_small_talk_or_injection() -> No
         "hi, what is a parameter?",
         "Why can a model ignore the padding tokens?",
         "What does the system learn during training?",
+        # The course teaches system prompts (the API lesson): asking about them is a question.
+        "whats a system prompt for",
+        "How do I write a good system prompt?",
     ):
         assert not is_small_talk(question) and not is_injection(question)
 

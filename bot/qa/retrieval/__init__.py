@@ -30,11 +30,13 @@ from bot.qa.retrieval.fusion import (
     RRF_DENSE_WEIGHT,
     RRF_GUIDE_WEIGHT,
     RRF_K,
+    RRF_STRONG_GUIDE_WEIGHT,
     RRF_TERM_WEIGHT,
 )
 from bot.qa.retrieval.guides import (
     EXPLANATION_MIN_COSINE,
     GUIDE_MIN_COSINE,
+    STRONG_GUIDE_MIN_COSINE,
     Guide,
     build_guides,
     quotable_explanation,
@@ -50,7 +52,12 @@ from bot.qa.retrieval.text import (
     split_sentences,
     strip_inline,
 )
-from bot.qa.retrieval.vocabulary import RARE_TERM_MIN_PASSAGES, RARE_TERM_SHARE, CourseVocabulary
+from bot.qa.retrieval.vocabulary import (
+    MIN_UNKNOWN_CHARS,
+    RARE_TERM_MIN_PASSAGES,
+    RARE_TERM_SHARE,
+    CourseVocabulary,
+)
 from bot.qa.retrieval.words import MIN_TERM_CHARS, content_words, term_words
 
 __all__ = [
@@ -62,13 +69,16 @@ __all__ = [
     "MAX_PASSAGE_TOKENS",
     "MAX_SUBJECT_WORDS",
     "MIN_TERM_CHARS",
+    "MIN_UNKNOWN_CHARS",
     "RARE_TERM_MIN_PASSAGES",
     "RARE_TERM_SHARE",
     "RRF_BM25_WEIGHT",
     "RRF_DENSE_WEIGHT",
     "RRF_GUIDE_WEIGHT",
     "RRF_K",
+    "RRF_STRONG_GUIDE_WEIGHT",
     "RRF_TERM_WEIGHT",
+    "STRONG_GUIDE_MIN_COSINE",
     "Block",
     "CourseVocabulary",
     "Guide",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.qa.retrieval.words import FILLER, WORD_RE, stems
 
@@ -25,7 +26,7 @@ _DEFINITION_RE = re.compile(
 )
 # What follows the subject of a question but is not part of it: "perplexity in language models".
 _SUBJECT_END_RE = re.compile(
-    r"\s+(?:in|on|for|when|with|used|exactly|actually|again|and\s+(?:why|how|what))\b.*$",
+    r"\s+(?:in|on|for|when|with|used|exactly|actually|even|again|and\s+(?:why|how|what))\b.*$",
     re.IGNORECASE,
 )
 #: A definition question names at most this many content words as its subject.
@@ -61,14 +62,23 @@ _DEFINES_BEFORE_RE = re.compile(
 )
 
 
-def _subject_span(sentence: str, subject: Sequence[str]) -> tuple[int, int] | None:
-    """Where the words of ``subject`` stand together in ``sentence`` (filler words skipped)."""
+@lru_cache(maxsize=16384)
+def _stemmed_words(sentence: str) -> tuple[tuple[tuple[int, int], ...], tuple[str, ...]]:
+    """The content words of ``sentence``: their spans, and their stems.
+
+    Cached: retrieval asks this of the same course sentences for every definition question.
+    """
     found = [
         (m.start(), m.end(), m.group(0))
         for m in WORD_RE.finditer(sentence.lower())
         if m.group(0) not in FILLER and len(m.group(0)) > 1
     ]
-    stemmed = stems([w for _, _, w in found])
+    return tuple((a, b) for a, b, _ in found), tuple(stems([w for _, _, w in found]))
+
+
+def _subject_span(sentence: str, subject: Sequence[str]) -> tuple[int, int] | None:
+    """Where the words of ``subject`` stand together in ``sentence`` (filler words skipped)."""
+    found, stemmed = _stemmed_words(sentence)
     n = len(subject)
     for i in range(len(stemmed) - n + 1):
         if tuple(stemmed[i : i + n]) == tuple(subject):

@@ -21,6 +21,9 @@ RRF_TERM_WEIGHT = 1.0
 #: A fourth ranking fused in: the course's own questions in a learner's voice (see
 #: :mod:`bot.qa.retrieval.guides`), gated by ``GUIDE_MIN_COSINE`` there.
 RRF_GUIDE_WEIGHT = 0.5
+#: ... and once more for the guides at least ``STRONG_GUIDE_MIN_COSINE`` close: a question that
+#: all but repeats one of the course's own questions is about that question's passage.
+RRF_STRONG_GUIDE_WEIGHT = 1.0
 
 
 def rrf_ranks(scores: np.ndarray, *, positive_only: bool) -> np.ndarray:

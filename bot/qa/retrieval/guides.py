@@ -20,6 +20,8 @@ from bot.qa.retrieval.text import strip_inline
 
 #: Only guides at least this close to the question count in the ranking.
 GUIDE_MIN_COSINE = 0.65
+#: A guide this close all but repeats the question: its passage gets a second, stronger vote.
+STRONG_GUIDE_MIN_COSINE = 0.78
 #: A quiz explanation matched at least this closely is handed to the answerer to quote.
 EXPLANATION_MIN_COSINE = 0.62
 

@@ -24,6 +24,7 @@ from bot.qa.retrieval.cache import cache_key, cache_path, read_cache, write_cach
 from bot.qa.retrieval.fusion import (
     DENSE_SENTENCE_WEIGHT,
     RRF_GUIDE_WEIGHT,
+    RRF_STRONG_GUIDE_WEIGHT,
     RRF_TERM_WEIGHT,
     dense_scores,
     fuse,
@@ -31,6 +32,7 @@ from bot.qa.retrieval.fusion import (
 )
 from bot.qa.retrieval.guides import (
     GUIDE_MIN_COSINE,
+    STRONG_GUIDE_MIN_COSINE,
     Guide,
     build_guides,
     match_guides,
@@ -63,6 +65,9 @@ class Hit:
     #: The question's acronyms and technical terms that the course never names (the same for
     #: every hit of a query): a strong sign that the question is about something else.
     absent: tuple[str, ...] = ()
+    #: The words of a definition question's subject ("what is dropout") that the course never
+    #: uses (stemmed; the same for every hit of a query).
+    unknown: tuple[str, ...] = ()
 
 
 class Retriever:
@@ -182,6 +187,7 @@ class Retriever:
             len(self.passages),
         )
         absent = self.absent_terms(query)
+        unknown = self._vocabulary.unknown_subject(query)
         if mode == "bm25":
             score = bm25.astype(np.float64)
         elif mode == "dense":
@@ -192,6 +198,8 @@ class Retriever:
             score += rrf(RRF_TERM_WEIGHT, terms, positive_only=True)
             gated = np.where(guide >= GUIDE_MIN_COSINE, guide, 0.0)
             score += rrf(RRF_GUIDE_WEIGHT, gated, positive_only=True)
+            strong = np.where(guide >= STRONG_GUIDE_MIN_COSINE, guide, 0.0)
+            score += rrf(RRF_STRONG_GUIDE_WEIGHT, strong, positive_only=True)
         # Ties (e.g. BM25 zero everywhere) fall back to the cosine.
         order = np.lexsort((-cosine, -score))[:k]
         passage_terms = self._vocabulary.passage_terms
@@ -205,6 +213,7 @@ class Retriever:
                 float(guide[i]),
                 explanation.get(int(i), ""),
                 absent,
+                unknown,
             )
             for i in order
         ]

@@ -8,6 +8,7 @@ passages that hold it. A question naming an acronym or technical term the course
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,6 +22,7 @@ from bot.qa.retrieval.words import (
     FRAME_WORDS,
     SPELT_AS_TERM_RE,
     TERM_TOKEN_RE,
+    WORD_RE,
     content_words,
     looks_like_term,
     term_forms,
@@ -33,6 +35,8 @@ from bot.qa.retrieval.words import (
 #: even rare or bold ones, are left to the embedding, which understands them.)
 RARE_TERM_SHARE = 0.1
 RARE_TERM_MIN_PASSAGES = 2
+#: A definition subject's word shorter than this is never taken for an unknown subject.
+MIN_UNKNOWN_CHARS = 4
 
 
 class CourseVocabulary:
@@ -55,8 +59,14 @@ class CourseVocabulary:
             spelt_as_terms |= term_words(" ".join(spelt))
             self._openings.append((passage.title, *(s.text for s in sentences[:2])))
         self._frequency = frequency
-        self._spelt_as_terms = frozenset(spelt_as_terms)
         texts = [bm25_text(p) for p in passages] + [g.text for g in guides]
+        #: Every stemmed content word of the course's passages and guides.
+        self._words = frozenset(frequency).union(*(content_words(g.text) for g in guides))
+        #: Every word of the course as written (lower case), sorted: for prefix look-ups.
+        self._spellings = sorted(
+            {w for text in texts for w in WORD_RE.findall(text.lower())}
+        )
+        self._spelt_as_terms = frozenset(spelt_as_terms)
         self._vocabulary = frozenset(
             form
             for text in texts
@@ -76,6 +86,29 @@ class CourseVocabulary:
             if looks_like_term(token) and not term_forms(token) & self._vocabulary:
                 found.append(token)
         return tuple(found)
+
+    def unknown_subject(self, query: str) -> tuple[str, ...]:
+        """The words of a definition question's subject that the course never uses.
+
+        "what is dropout?" asks about a word no lesson or quiz question holds: the course does not
+        cover it, however close the rest of the question is. Short words ("sd", "hw") are left
+        out: they are more often chat abbreviations than subjects.
+        """
+        subject = definition_subject(query)
+        return tuple(
+            word for word in subject
+            if len(word) >= MIN_UNKNOWN_CHARS
+            and word not in self._words
+            and not self._shortens_a_course_word(word)
+        )
+
+    def _shortens_a_course_word(self, stem: str) -> bool:
+        """Whether ``stem`` begins a word of the course, as a clipped word does.
+
+        "norm", "param" and "vocab" are clipped "normalization", "parameter", "vocabulary".
+        """
+        at = bisect.bisect_left(self._spellings, stem)
+        return at < len(self._spellings) and self._spellings[at].startswith(stem)
 
     def course_terms(self, query: str) -> dict[str, float]:
         """The rare course terms of ``query`` with their IDF.
