@@ -65,6 +65,11 @@ def default_model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
+def _in_out(weight: np.ndarray) -> np.ndarray:
+    """A PyTorch ``Linear`` weight, stored (out, in), as a C-contiguous (in, out) matrix."""
+    return np.ascontiguousarray(weight.T)
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -96,7 +101,10 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
 
 @dataclass(frozen=True, slots=True)
 class _Layer:
-    qkv_w: np.ndarray  # (3 * hidden, hidden): query, key and value stacked, one matmul
+    # Every weight matrix is stored transposed, (in, out) and C-contiguous, so ``x @ w`` reads
+    # it in memory order: a query streams all 42 MB of layer weights, and this layout is ~15%
+    # faster than multiplying by a transposed view.
+    qkv_w: np.ndarray  # (hidden, 3 * hidden): query, key and value side by side, one matmul
     qkv_b: np.ndarray
     attn_out_w: np.ndarray
     attn_out_b: np.ndarray
@@ -145,19 +153,19 @@ class Embedder:
             att = p + "attention.self."
             layers.append(
                 _Layer(
-                    qkv_w=np.concatenate(
+                    qkv_w=_in_out(np.concatenate(
                         [t[att + "query.weight"], t[att + "key.weight"], t[att + "value.weight"]]
-                    ),
+                    )),
                     qkv_b=np.concatenate(
                         [t[att + "query.bias"], t[att + "key.bias"], t[att + "value.bias"]]
                     ),
-                    attn_out_w=t[p + "attention.output.dense.weight"],
+                    attn_out_w=_in_out(t[p + "attention.output.dense.weight"]),
                     attn_out_b=t[p + "attention.output.dense.bias"],
                     attn_ln_w=t[p + "attention.output.LayerNorm.weight"],
                     attn_ln_b=t[p + "attention.output.LayerNorm.bias"],
-                    inter_w=t[p + "intermediate.dense.weight"],
+                    inter_w=_in_out(t[p + "intermediate.dense.weight"]),
                     inter_b=t[p + "intermediate.dense.bias"],
-                    out_w=t[p + "output.dense.weight"],
+                    out_w=_in_out(t[p + "output.dense.weight"]),
                     out_b=t[p + "output.dense.bias"],
                     out_ln_w=t[p + "output.LayerNorm.weight"],
                     out_ln_b=t[p + "output.LayerNorm.bias"],
@@ -213,15 +221,24 @@ class Embedder:
 
     _shared: dict[Path, Embedder] = {}  # noqa: RUF012 - a process-wide registry on purpose
     _shared_lock = threading.Lock()
+    _shared_default: Embedder | None = None  # shared() without a folder: the package's model
 
     @classmethod
     def shared(cls, model_dir: Path | None = None) -> Embedder:
         """The process-wide embedder for ``model_dir``: the weights are loaded once."""
+        if model_dir is None:
+            # The answerer asks for the shared embedder on every question: finding the package
+            # folder again each time (an import-system search) would cost more than the rest.
+            default = cls._shared_default
+            if default is not None:
+                return default
         folder = (Path(model_dir) if model_dir is not None else default_model_dir()).resolve()
         with cls._shared_lock:
             embedder = cls._shared.get(folder)
             if embedder is None:
                 embedder = cls._shared[folder] = cls.load(folder)
+            if model_dir is None:
+                cls._shared_default = embedder
             return embedder
 
     # --- embedding -----------------------------------------------------------------------
@@ -239,6 +256,11 @@ class Embedder:
             return out
         # Batches of similar length waste little time on padding (sentence-transformers does
         # the same); results do not depend on the batching.
+        if len(texts) == 1:  # a query: no sorting, no progress bar (a fraction of a ms each)
+            out[0] = self._embed_batch([texts[0]])[0]
+            with self._counter_lock:
+                self.texts_embedded += 1
+            return out
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         bar = tqdm(
             total=len(texts), desc="Embedding", unit="text", disable=not progress, leave=False
@@ -315,7 +337,7 @@ class Embedder:
         # Padding positions get a huge negative score, so softmax gives them no weight.
         bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :].astype(np.float32)
         for layer in self._layers:
-            qkv = x @ layer.qkv_w.T + layer.qkv_b  # (B, L, 3H)
+            qkv = x @ layer.qkv_w + layer.qkv_b  # (B, L, 3H)
             qkv = qkv.reshape(batch, length, 3, heads, head_dim).transpose(2, 0, 3, 1, 4)
             q, k, v = qkv[0], qkv[1], qkv[2]  # (B, heads, L, head_dim)
             scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
@@ -323,10 +345,10 @@ class Embedder:
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
-            attn = context @ layer.attn_out_w.T + layer.attn_out_b
+            attn = context @ layer.attn_out_w + layer.attn_out_b
             x = _layer_norm(attn + x, layer.attn_ln_w, layer.attn_ln_b, self._eps)
-            inter = _gelu(x @ layer.inter_w.T + layer.inter_b)
-            out = inter @ layer.out_w.T + layer.out_b
+            inter = _gelu(x @ layer.inter_w + layer.inter_b)
+            out = inter @ layer.out_w + layer.out_b
             x = _layer_norm(out + x, layer.out_ln_w, layer.out_ln_b, self._eps)
         return x
 

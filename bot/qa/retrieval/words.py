@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from functools import lru_cache
 
 import Stemmer
 
@@ -40,8 +41,12 @@ def stems(words: Sequence[str]) -> list[str]:
         return list(_STEMMER.stemWords(list(words)))
 
 
+@lru_cache(maxsize=16384)
 def content_words(text: str) -> frozenset[str]:
-    """The stemmed words of ``text`` that carry meaning (for comparing a question with a text)."""
+    """The stemmed words of ``text`` that carry meaning (for comparing a question with a text).
+
+    Cached: the answerer compares every question with the same course sentences.
+    """
     text = ACRONYM_PLURAL_RE.sub(r"\1", text)
     words = [w for w in WORD_RE.findall(text.lower()) if w not in FILLER and len(w) > 1]
     return frozenset(stems(words))
