@@ -380,6 +380,10 @@ class DailyQuizJobs:
     async def _close(self, post_id: int, now: datetime) -> None:
         async with self._unit() as session:
             results = await self.daily.close(session, post_id, now)
+        if results is None:
+            log.info("daily quiz %s closed without results: its question was removed from the "
+                     "course", post_id)
+            return
         if results.results_message_id is not None:
             return
         try:

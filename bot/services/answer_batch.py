@@ -276,13 +276,13 @@ class AnswerBatcher:
             try:
                 if post is None:
                     raise NotFoundError("That daily quiz no longer exists.")
+                question = course.questions.get(post.question_id)
+                if question is None:  # before "closed": its post closes without results
+                    raise NotFoundError("This quiz's question was removed from the course.")
                 if post.closed_at is not None or post.closes_at <= now:
                     raise InvalidInputError(
                         "This daily quiz has closed: the results are in the channel."
                     )
-                question = course.questions.get(post.question_id)
-                if question is None:
-                    raise NotFoundError("This quiz's question was removed from the course.")
                 if question.choice(item.choice_id) is None:
                     raise InvalidInputError("That is not one of this question's choices.")
             except TutorError as exc:

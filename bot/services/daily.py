@@ -432,14 +432,25 @@ class DailyService:
 
     async def close(
         self, session: AsyncSession, post_id: int, now: datetime | None = None
-    ) -> Results:
-        """Stop taking answers (idempotent) and return the results to post."""
+    ) -> Results | None:
+        """Stop taking answers (idempotent) and return the results to post.
+
+        ``None`` when the post's question was removed from the course (a live reload) while it
+        was open: the post is closed with no results to post (marked as such, never retried);
+        its answers stay recorded.
+        """
         now = now or utcnow()
         await session.execute(
             update(DailyPost)
             .where(DailyPost.id == post_id, DailyPost.closed_at.is_(None))
             .values(closed_at=now)
         )
+        question_id = await session.scalar(
+            select(DailyPost.question_id).where(DailyPost.id == post_id)
+        )
+        if question_id is not None and question_id not in self.course.questions:
+            await self.mark_results_posted(session, post_id, 0)  # 0: nothing to post
+            return None
         return await self.results(session, post_id)
 
     async def results(self, session: AsyncSession, post_id: int) -> Results:

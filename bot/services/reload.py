@@ -11,9 +11,11 @@ answers from the old one until the new one is ready).
 Other processes cannot be reached directly, so they poll that hash (:class:`ReloadWatcher`, a
 worker, every ``reload.poll_seconds``). When it changes they load *their own* lessons folder
 and swap only if its files hash the same; otherwise they log a warning and keep their course
-(a process whose folder was not updated must not serve a course nobody validated for it).
+(a process whose folder was not updated must not serve a course nobody validated for it). Each
+publication is acted on once, so a refused one warns once; publishing the same hash again
+(``tutorbot lessons reload`` after fixing that folder) makes every process look again.
 ``tutorbot lessons reload`` is the operator's entry point: it validates the folder and writes
-the hash, and the running processes pick it up.
+the hash, and the running processes pick it up. A process started later loads its own folder.
 
 Progress rows of lessons, snippets and questions that a reload removed are kept (they are
 history, and the ids come back if an author restores the text); :func:`find_orphans` counts

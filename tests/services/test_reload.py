@@ -10,20 +10,24 @@ import logging
 import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import AppContext
 from bot.content.loader import load_course
 from bot.db.engine import open_database
 from bot.db.models import QuizAnswer, QuizAttempt
+from bot.db.models.daily import DailyAnswer
+from bot.errors import NotFoundError
 from bot.runtime import CourseRuntime
 from bot.services.quiz import QuestionRemovedError
 from bot.services.reload import CONTENT_HASH_KEY, CourseDiff, publish_folder
 from bot.settings import Settings
 from tests.conftest import FIXTURE_LESSONS
+from tests.services.test_daily import NOW, _posted, _schedule
 
 NN_QUIZ = "02-neural-networks.quiz.toml"
 
@@ -45,12 +49,14 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def remove_question(folder: Path, question_id: str) -> None:
-    """Delete one ``[[question]]`` table from the neural-networks quiz file."""
-    path = folder / NN_QUIZ
-    blocks = path.read_text(encoding="utf-8").split("[[question]]")
-    kept = [b for b in blocks if f'id = "{question_id}"' not in b]
-    assert len(kept) == len(blocks) - 1
-    path.write_text("[[question]]".join(kept), encoding="utf-8")
+    """Delete one ``[[question]]`` table from the quiz file that has it."""
+    for path in sorted(folder.glob("*.quiz.toml")):
+        blocks = path.read_text(encoding="utf-8").split("[[question]]")
+        kept = [b for b in blocks if f'id = "{question_id}"' not in b]
+        if len(kept) < len(blocks):
+            path.write_text("[[question]]".join(kept), encoding="utf-8")
+            return
+    raise AssertionError(f"no question {question_id} in {folder}")
 
 
 def line_of(path: Path, text: str) -> int:
@@ -224,12 +230,11 @@ async def test_a_quiz_open_across_a_reload_skips_removed_questions_and_loses_not
     with pytest.raises(QuestionRemovedError) as removed:
         async with app.db.sessions.begin() as session:
             await quiz.record_answer(session, first.attempt_id, 7, order[0], choice_id="true")
-    following = removed.value.next_question
-    assert following is not None and following.question.id == order[2]
-    assert (following.number, following.total) == (1, 1)
     assert "removed from the course" in str(removed.value)
     async with app.db.sessions.begin() as session:
-        assert (await quiz.next_question(session, first.attempt_id, 7)) == following
+        following = await quiz.next_question(session, first.attempt_id, 7)
+        assert following is not None and following.question.id == order[2]
+        assert (following.number, following.total) == (1, 1)
         answer = following.question.answer_choice
         value = following.question.answer_number
         result = await quiz.record_answer(
@@ -241,3 +246,29 @@ async def test_a_quiz_open_across_a_reload_skips_removed_questions_and_loses_not
     async with app.db.sessions() as session:
         answers = (await session.execute(select(QuizAnswer.question_id))).scalars().all()
     assert answers == [order[2]]
+
+
+async def test_a_daily_quiz_whose_question_was_removed_refuses_answers_and_closes_quietly(
+    tmp_path: Path, make_app: AppMaker
+) -> None:
+    folder = course_copy(tmp_path, "lessons")
+    app = await make_app(folder)
+    post_id = await _posted(app, await _schedule(app))
+    async with app.db.sessions() as session:
+        question = (await app.services.daily.state(session, post_id, NOW)).question
+    batcher = app.answers
+    batcher.clock = lambda: NOW + timedelta(minutes=1)
+    assert question.answer_choice is not None
+    first = await batcher.record(post_id, 1, question.answer_choice, display_name="ada")
+    remove_question(folder, question.id)
+    assert (await app.reloads.reload()).ok
+
+    with pytest.raises(NotFoundError, match="removed from the course"):
+        await batcher.record(post_id, 2, question.answer_choice)
+    close_at = NOW + timedelta(hours=23)
+    async with app.db.sessions.begin() as session:
+        assert await app.services.daily.close(session, post_id, close_at) is None
+    async with app.db.sessions() as session:
+        assert await app.services.daily.due_to_close(session, close_at + timedelta(days=1)) == []
+        kept = await session.scalar(select(func.count()).select_from(DailyAnswer))
+    assert first.correct and kept == 1  # the answer given before the reload is kept
