@@ -306,7 +306,7 @@ async def end_to_end(
 
     from bot.db.engine import open_database
     from bot.qa.retrieval import Retriever
-    from bot.services.tutor import TutorService
+    from bot.services.tutor import AskRequest, TutorService
     from bot.settings import load_settings
 
     assert isinstance(retriever, Retriever)
@@ -323,13 +323,12 @@ async def end_to_end(
         tutor = TutorService(settings, retriever, None)
         try:
             for q in (questions * warm_up)[:warm_up]:
-                await tutor.ask(db.sessions, learner_id=1, question=q.question, rate_limit=False)
+                await tutor.ask(db.sessions, AskRequest(1, q.question), rate_limit=False)
             for _ in range(rounds):
                 for q in questions:
                     retriever.embedder.forget_queries()
                     t = time.perf_counter()
-                    await tutor.ask(db.sessions, learner_id=1, question=q.question,
-                                    rate_limit=False)
+                    await tutor.ask(db.sessions, AskRequest(1, q.question), rate_limit=False)
                     timings.append((time.perf_counter() - t) * 1000)
         finally:
             await tutor.close()

@@ -88,7 +88,12 @@ async def run(args: argparse.Namespace) -> int:
     from bot.db.engine import open_database
     from bot.qa.llm import make_client
     from bot.qa.retrieval import Retriever
-    from bot.services.tutor import CACHE_READ_WEIGHT, CACHE_WRITE_WEIGHT, TutorService
+    from bot.services.tutor import (
+        CACHE_READ_WEIGHT,
+        CACHE_WRITE_WEIGHT,
+        AskRequest,
+        TutorService,
+    )
     from bot.settings import load_settings
     from tests.fakeanthropic import METHOD, TEST_API_KEY, FakeMessagesAPI, Reply
 
@@ -118,16 +123,18 @@ async def run(args: argparse.Namespace) -> int:
             tutor = TutorService(settings, retriever, make_client(settings))
             try:
                 for q in questions:
-                    await tutor.ask(db.sessions, learner_id=1, question=q["question"],
-                                    engine="llm", rate_limit=False)
+                    await tutor.ask(db.sessions, AskRequest(1, q["question"], engine="llm"),
+                                    rate_limit=False)
                 single = [parts_of(r.body) for r in fake.requests]
                 # A thread's third question carries the two before it (the most we send),
                 # here with answers longer than the 1,000 characters kept of each: the worst case.
                 fake.default = Reply(parts=["A long answer that goes on and on. " * 40])
                 longest = sorted(questions, key=lambda q: len(q["question"]))[-3:]
                 for q in longest:
-                    await tutor.ask(db.sessions, learner_id=1, question=q["question"],
-                                    engine="llm", rate_limit=False, thread_id=1)
+                    await tutor.ask(
+                        db.sessions, AskRequest(1, q["question"], engine="llm", thread_id=1),
+                        rate_limit=False,
+                    )
                 threaded = parts_of(fake.requests[-1].body)
                 bodies = [r.body for r in fake.requests]
             finally:

@@ -305,9 +305,11 @@ class Console:
         question = " ".join(args).strip()
         if not question:
             return "Ask a question about the course, e.g. /ask what is a token?"
+        from bot.services.tutor import AskRequest  # the tutor loads on first use
+
         tutor = await self.app.tutor(progress=True)
-        result = await tutor.ask(self.app.db.sessions, learner_id=self.learner_id,
-                                 question=question, display_name=self.name)
+        result = await tutor.ask(self.app.db.sessions, AskRequest(
+            learner_id=self.learner_id, question=question, display_name=self.name))
         # Markdown emphasis reads as noise in a terminal.
         lines = [plain(result.text)]
         if result.citations:

@@ -131,7 +131,7 @@ async def _answer_one(
     stdout: TextIO,
     stderr: TextIO,
 ) -> bool:
-    from bot.services.tutor import TutorUnavailableError
+    from bot.services.tutor import AskRequest, TutorUnavailableError
 
     record: dict[str, Any] = {
         "question": question, "answer": None, "engine": args.engine or settings.ask.engine,
@@ -140,14 +140,14 @@ async def _answer_one(
     }
     result: AskResult | None = None
     try:
-        result = await tutor.ask(
-            sessions,
+        request = AskRequest(
             learner_id=settings.console.learner_id,
-            display_name=settings.console.name,
             question=question,
+            display_name=settings.console.name,
             engine=args.engine,
-            rate_limit=False,  # the operator's own tool; the token budget still applies
         )
+        # The operator's own tool: no rate limit; the token budget still applies.
+        result = await tutor.ask(sessions, request, rate_limit=False)
     except TutorUnavailableError as exc:
         record.update(engine="llm", fallback_reason=exc.reason.value, error=str(exc),
                       ask_log_id=exc.ask_log_id)

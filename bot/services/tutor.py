@@ -2,8 +2,10 @@
 
 One question goes through:
 
-1. admission (:meth:`TutorService.stream` checks it at once, before any slow work): the length
-   limit and the per-learner rate limit (kept in memory, per process);
+1. admission (:meth:`TutorService.admit`, once, before any slow work): the length limit and
+   the per-learner rate limit (kept in memory, per process); it turns an :class:`AskRequest`
+   (who asks what, where) into an :class:`Admitted` question, the only thing
+   :meth:`TutorService.stream` answers;
 2. retrieval of the course passages closest to the question;
 3. Claude, when an API key is set and the guild's daily token budget (the sum of today's
    ``ask_log`` tokens, so every process shares it) is not spent — streamed, under one deadline
@@ -27,7 +29,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -110,6 +112,41 @@ class Citation:
     def of(cls, passage: Passage) -> Citation:
         """The citation of a retrieved passage."""
         return cls(passage.id, passage.citation, passage.title)
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """One question to the tutor: who asks what, where, and how it may be answered.
+
+    ``thread_id`` continues that thread's conversation; ``engine`` overrides the ``ask.engine``
+    setting; ``token_budget`` is the server's own daily budget (``/config``), never above
+    ``ask.guild_daily_token_budget``.
+    """
+
+    learner_id: int
+    question: str
+    display_name: str = ""
+    guild_id: int | None = None
+    channel_id: int | None = None
+    thread_id: int | None = None
+    engine: Engine | None = None
+    token_budget: int | None = None
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A request the tutor admitted (:meth:`TutorService.admit`): its question cleaned.
+
+    ``started`` (``time.monotonic()``) is when it was admitted: the answer's deadline and its
+    logged latency count from there.
+    """
+
+    request: AskRequest
+    started: float
+
+    def in_thread(self, thread_id: int | None) -> Admitted:
+        """The same question, asked (and logged) as part of thread ``thread_id``."""
+        return replace(self, request=replace(self.request, thread_id=thread_id))
 
 
 @dataclass(frozen=True)
@@ -237,6 +274,11 @@ def _strip_label(answer: str) -> str:
     return answer.removeprefix(OFFLINE_LABEL).removeprefix(UNCITED_LABEL).strip()
 
 
+def _elapsed_ms(admitted: Admitted) -> int:
+    """Milliseconds since ``admitted`` was admitted."""
+    return round((time.monotonic() - admitted.started) * 1000)
+
+
 async def asker_of(session: AsyncSession, ask_log_id: int) -> int | None:
     """Who asked the logged question ``ask_log_id`` (``None``: no such answer on record).
 
@@ -287,9 +329,9 @@ class TutorService:
 
     An adapter streams the answer like this::
 
-        updates = tutor.stream(sessions, learner_id=..., question=..., guild_id=...,
-                               channel_id=..., thread_id=...)  # TutorError: reply privately
-        ...  # defer the reply, then
+        admitted = tutor.admit(AskRequest(learner_id, question, ...))  # TutorError: reply
+        ...  # privately; otherwise defer the reply, then
+        updates = tutor.stream(sessions, admitted)
         async with contextlib.aclosing(updates):
             async for update in updates:
                 if isinstance(update, AskPartial):
@@ -377,12 +419,15 @@ class TutorService:
 
     # -- admission -----------------------------------------------------------------------------
 
-    def admit(self, learner_id: int, question: str, *, rate_limit: bool = True) -> str:
-        """The question, cleaned, if it may be asked now; otherwise a :class:`TutorError`.
+    def admit(self, request: AskRequest, *, rate_limit: bool = True) -> Admitted:
+        """``request`` admitted now, its question cleaned; otherwise a :class:`TutorError`.
 
-        Cleaning drops NUL characters (PostgreSQL refuses them in text) and the spaces around.
+        Each question is admitted once, before anything slow (an adapter replies privately to
+        a refusal before it defers). Cleaning drops NUL characters (PostgreSQL refuses them in
+        text) and the spaces around. ``rate_limit=False``: the operator's own tools.
         """
-        cleaned = storable(question).strip()
+        started = time.monotonic()
+        cleaned = storable(request.question).strip()
         if not cleaned:
             raise InvalidInputError("Ask a question about the course, e.g. “What is a token?”.")
         limit = self.settings.max_question_chars
@@ -391,96 +436,43 @@ class TutorService:
                 f"Please keep questions under {limit} characters (yours has {len(cleaned)})."
             )
         if rate_limit:
-            self.rate_limiter.hit(learner_id)
-        return cleaned
+            self.rate_limiter.hit(request.learner_id)
+        return Admitted(replace(request, question=cleaned), started)
 
     # -- answering -----------------------------------------------------------------------------
-
-    def stream(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        learner_id: int,
-        question: str,
-        guild_id: int | None = None,
-        channel_id: int | None = None,
-        thread_id: int | None = None,
-        display_name: str = "",
-        engine: Engine | None = None,
-        rate_limit: bool = True,
-        token_budget: int | None = None,
-    ) -> AsyncGenerator[AskUpdate, None]:
-        """Answer ``question``: partial texts (:class:`AskPartial`), then one :class:`AskResult`.
-
-        The question is checked *now* (this is not a coroutine): a question that is too long,
-        or asked too fast, raises a :class:`TutorError` before anything else happens, so an
-        adapter can reply privately before it defers. ``thread_id`` continues that thread's
-        conversation. ``engine`` overrides the ``ask.engine`` setting. ``token_budget`` is the
-        server's own daily budget (``/config``), never above ``ask.guild_daily_token_budget``.
-        """
-        started = time.monotonic()
-        cleaned = self.admit(learner_id, question, rate_limit=rate_limit)
-        return self._answer(
-            sessions,
-            started=started,
-            learner_id=learner_id,
-            question=cleaned,
-            guild_id=guild_id,
-            channel_id=channel_id,
-            thread_id=thread_id,
-            display_name=display_name,
-            engine=engine or self.settings.engine,
-            token_budget=token_budget,
-        )
 
     async def ask(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        request: AskRequest,
         *,
-        learner_id: int,
-        question: str,
-        guild_id: int | None = None,
-        channel_id: int | None = None,
-        thread_id: int | None = None,
-        display_name: str = "",
-        engine: Engine | None = None,
         rate_limit: bool = True,
     ) -> AskResult:
-        """Like :meth:`stream`, for callers that only want the final answer."""
+        """Admit ``request`` and answer it, for callers that only want the final answer."""
         result: AskResult | None = None
-        async for update in self.stream(
-            sessions,
-            learner_id=learner_id,
-            question=question,
-            guild_id=guild_id,
-            channel_id=channel_id,
-            thread_id=thread_id,
-            display_name=display_name,
-            engine=engine,
-            rate_limit=rate_limit,
-        ):
-            if isinstance(update, AskResult):
-                result = update
+        async with contextlib.aclosing(
+            self.stream(sessions, self.admit(request, rate_limit=rate_limit))
+        ) as updates:
+            async for update in updates:
+                if isinstance(update, AskResult):
+                    result = update
         assert result is not None
         return result
 
-    async def _answer(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        started: float,
-        learner_id: int,
-        question: str,
-        guild_id: int | None,
-        channel_id: int | None,
-        thread_id: int | None,
-        display_name: str,
-        engine: Engine,
-        token_budget: int | None = None,
+    async def stream(
+        self, sessions: async_sessionmaker[AsyncSession], admitted: Admitted
     ) -> AsyncGenerator[AskUpdate, None]:
+        """Answer an admitted question: partial texts (:class:`AskPartial`), then one result.
+
+        The final :class:`AskResult` replaces any partial text. Each database access is its own
+        short transaction from ``sessions``, none held while Claude writes.
+        """
+        request = admitted.request
+        question = request.question
+        engine = request.engine or self.settings.engine
         loop = asyncio.get_running_loop()
         # The deadline counts from admission, on the loop's clock (which asyncio's timeouts use).
-        deadline = loop.time() + self.settings.timeout_s - (time.monotonic() - started)
+        deadline = loop.time() + self.settings.timeout_s - (time.monotonic() - admitted.started)
         runtime = self.runtime  # read once: a swap meanwhile does not mix two courses
         hits = await asyncio.to_thread(runtime.retriever.search, question, self.settings.passages)
 
@@ -492,17 +484,22 @@ class TutorService:
                 reason = FallbackReason.NO_KEY
             else:
                 async with sessions.begin() as session:
-                    spent = await tokens_spent_today(session, guild_id)
-                    history = await history_for_thread(session, thread_id) if thread_id else []
+                    spent = await tokens_spent_today(session, request.guild_id)
+                    history = (
+                        await history_for_thread(session, request.thread_id)
+                        if request.thread_id else []
+                    )
                 budget = self.settings.guild_daily_token_budget
-                if token_budget is not None:
-                    budget = min(budget, token_budget)
+                if request.token_budget is not None:
+                    budget = min(budget, request.token_budget)
                 if spent >= budget:
-                    log.info("token budget spent for guild %s: %d tokens today", guild_id, spent)
+                    log.info(
+                        "token budget spent for guild %s: %d tokens today", request.guild_id, spent
+                    )
                     reason = FallbackReason.BUDGET
                 else:
                     reserve = min(_FALLBACK_RESERVE_S, self.settings.timeout_s * 0.1)
-                    request = build_request(
+                    llm_request = build_request(
                         question=question,
                         passages=[hit.passage for hit in hits],
                         history=history,
@@ -513,7 +510,7 @@ class TutorService:
                     outcome: list[LlmAnswer | FallbackReason | Usage] = []
                     # aclosing: if our consumer stops early, the Claude task is cancelled now.
                     async with contextlib.aclosing(
-                        self._stream_llm(request, deadline - reserve, outcome)
+                        self._stream_llm(llm_request, deadline - reserve, outcome)
                     ) as partials:
                         async for partial in partials:
                             yield partial
@@ -533,11 +530,8 @@ class TutorService:
             text = answer.text if covered else f"{UNCITED_LABEL}\n\n{answer.text}"
         elif engine == "llm":
             assert reason is not None
-            latency_ms = round((time.monotonic() - started) * 1000)
             row_id = await self._log(
-                sessions, learner_id=learner_id, display_name=display_name, guild_id=guild_id,
-                channel_id=channel_id, thread_id=thread_id, question=question, answer=None,
-                engine="llm", reason=reason, usage=usage, latency_ms=latency_ms,
+                sessions, admitted, answer=None, engine="llm", reason=reason, usage=usage,
                 citations=(),
             )
             raise TutorUnavailableError(reason, row_id)
@@ -549,11 +543,10 @@ class TutorService:
             covered = local.supported
 
         text = self._scrub(text)
-        latency_ms = round((time.monotonic() - started) * 1000)
+        latency_ms = _elapsed_ms(admitted)
         row_id = await self._log(
-            sessions, learner_id=learner_id, display_name=display_name, guild_id=guild_id,
-            channel_id=channel_id, thread_id=thread_id, question=question, answer=text,
-            engine=used, reason=reason, usage=usage, latency_ms=latency_ms, citations=citations,
+            sessions, admitted, answer=text, engine=used, reason=reason, usage=usage,
+            citations=citations, latency_ms=latency_ms,
         )
         yield AskResult(
             question=question,
@@ -613,30 +606,31 @@ class TutorService:
     async def _log(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        admitted: Admitted,
         *,
-        learner_id: int,
-        display_name: str,
-        guild_id: int | None,
-        channel_id: int | None,
-        thread_id: int | None,
-        question: str,
         answer: str | None,
         engine: Literal["llm", "local"],
         reason: FallbackReason | None,
         usage: Usage,
-        latency_ms: int,
         citations: Sequence[Citation],
+        latency_ms: int | None = None,
     ) -> int | None:
-        """Write the ``ask_log`` row; a database failure is logged, never shown to the learner."""
+        """Write the ``ask_log`` row; a database failure is logged, never shown to the learner.
+
+        ``latency_ms`` defaults to the time since admission.
+        """
+        request = admitted.request
+        if latency_ms is None:
+            latency_ms = _elapsed_ms(admitted)
         try:
             async with sessions.begin() as session:
-                await self.learners.ensure(session, learner_id, display_name)
+                await self.learners.ensure(session, request.learner_id, request.display_name)
                 row = AskLog(
-                    learner_id=learner_id,
-                    guild_id=guild_id,
-                    channel_id=channel_id,
-                    thread_id=thread_id,
-                    question=storable(question),
+                    learner_id=request.learner_id,
+                    guild_id=request.guild_id,
+                    channel_id=request.channel_id,
+                    thread_id=request.thread_id,
+                    question=storable(request.question),
                     answer=None if answer is None else storable(answer),
                     engine=engine,
                     fallback_reason=reason.value if reason else None,
@@ -672,7 +666,9 @@ class TutorService:
 __all__ = [
     "OFFLINE_LABEL",
     "UNCITED_LABEL",
+    "Admitted",
     "AskPartial",
+    "AskRequest",
     "AskResult",
     "AskUpdate",
     "Citation",

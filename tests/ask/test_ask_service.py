@@ -26,6 +26,7 @@ from bot.services.tutor import (
     OFFLINE_LABEL,
     UNCITED_LABEL,
     AskPartial,
+    AskRequest,
     AskResult,
     AskUpdate,
     TutorRuntime,
@@ -43,9 +44,12 @@ QUESTION = "What is a parameter in a language model?"
 LEARNER = 1001
 
 
-async def collect(tutor: TutorService, db: Database, **kwargs: object) -> list[AskUpdate]:
+async def collect(
+    tutor: TutorService, db: Database, *, rate_limit: bool = True, **kwargs: object
+) -> list[AskUpdate]:
     options: dict[str, object] = {"learner_id": LEARNER, "question": QUESTION, **kwargs}
-    return [update async for update in tutor.stream(db.sessions, **options)]  # type: ignore[arg-type]
+    admitted = tutor.admit(AskRequest(**options), rate_limit=rate_limit)  # type: ignore[arg-type]
+    return [update async for update in tutor.stream(db.sessions, admitted)]
 
 
 async def log_rows(db: Database) -> list[AskLog]:
@@ -218,7 +222,7 @@ async def test_rate_limit_is_checked_before_any_work(
     for _ in range(2):
         await collect(tutor, sqlite_db)
     with pytest.raises(RateLimitedError, match="wait"):
-        tutor.stream(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION)
+        tutor.admit(AskRequest(LEARNER, QUESTION))
     # Someone else may still ask; the console and benchmarks skip the limit.
     await collect(tutor, sqlite_db, learner_id=LEARNER + 1)
     await collect(tutor, sqlite_db, rate_limit=False)
@@ -229,7 +233,7 @@ async def test_rate_limit_is_checked_before_any_work(
 def test_question_length_is_limited(make_tutor: MakeTutor, question: str) -> None:
     tutor = make_tutor(max_question_chars=60)
     with pytest.raises(InvalidInputError):
-        tutor.admit(LEARNER, question)
+        tutor.admit(AskRequest(LEARNER, question))
 
 
 async def test_user_text_is_kept_apart_from_instructions(
@@ -260,21 +264,21 @@ async def test_engine_llm_reports_failure_instead_of_falling_back(
     fake_api.script(*[Status(529)] * 3)
     tutor = make_tutor()
     with pytest.raises(TutorUnavailableError, match="overloaded") as caught:
-        await tutor.ask(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION, engine="llm")
+        await tutor.ask(sqlite_db.sessions, AskRequest(LEARNER, QUESTION, engine="llm"))
     [row] = await log_rows(sqlite_db)
     assert row.id == caught.value.ask_log_id
     assert (row.engine, row.fallback_reason, row.answer) == ("llm", "overloaded", None)
 
     with pytest.raises(TutorUnavailableError, match="no Anthropic API key"):
-        await make_tutor(key=None).ask(sqlite_db.sessions, learner_id=LEARNER,
-                                       question=QUESTION, engine="llm")
+        offline = make_tutor(key=None)
+        await offline.ask(sqlite_db.sessions, AskRequest(LEARNER, QUESTION, engine="llm"))
 
 
 async def test_engine_local_never_calls_claude(
     sqlite_db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor
 ) -> None:
-    result = await make_tutor(engine="local").ask(sqlite_db.sessions, learner_id=LEARNER,
-                                                  question=QUESTION)
+    local = make_tutor(engine="local")
+    result = await local.ask(sqlite_db.sessions, AskRequest(LEARNER, QUESTION))
     assert result.engine == "local" and result.fallback_reason is None
     assert result.text.startswith(OFFLINE_LABEL) and fake_api.requests == []
     assert result.model is None and result.usage.total == 0
@@ -285,10 +289,9 @@ async def test_a_thread_continues_its_conversation(
 ) -> None:
     tutor = make_tutor()
     fake_api.script(Status(400), Reply(parts=["Weights and biases."]))
-    first = await tutor.ask(db.sessions, learner_id=LEARNER, question=QUESTION, thread_id=5)
-    second = await tutor.ask(db.sessions, learner_id=LEARNER, question="Which ones?",
-                             thread_id=5)
-    await tutor.ask(db.sessions, learner_id=LEARNER, question="Unrelated", thread_id=6)
+    first = await tutor.ask(db.sessions, AskRequest(LEARNER, QUESTION, thread_id=5))
+    second = await tutor.ask(db.sessions, AskRequest(LEARNER, "Which ones?", thread_id=5))
+    await tutor.ask(db.sessions, AskRequest(LEARNER, "Unrelated", thread_id=6))
     assert first.engine == "local" and second.engine == "llm"
 
     messages = fake_api.requests[1].body["messages"]
@@ -330,8 +333,8 @@ async def test_a_question_with_nul_is_answered_and_logged(
 ) -> None:
     # PostgreSQL refuses NUL in text: the row (and so the 👍/👎 under the answer) was lost.
     fake_api.script(Reply(parts=["A parameter\x00 is ", ("a learned number", 0), "."]))
-    result = await make_tutor().ask(db.sessions, learner_id=LEARNER,
-                                    question="What is a\x00 parameter?\x00", display_name="A")
+    request = AskRequest(LEARNER, "What is a\x00 parameter?\x00", display_name="A")
+    result = await make_tutor().ask(db.sessions, request)
     assert result.ask_log_id is not None and result.question == "What is a parameter?"
     [row] = await log_rows(db)
     assert row.question == "What is a parameter?"
@@ -348,7 +351,7 @@ async def test_cancelling_an_answer_in_flight_is_not_swallowed(
 
     async def consume() -> None:
         async with contextlib.aclosing(
-            tutor.stream(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION)
+            tutor.stream(sqlite_db.sessions, tutor.admit(AskRequest(LEARNER, QUESTION)))
         ) as updates:
             async for update in updates:
                 if isinstance(update, AskPartial):
@@ -371,14 +374,14 @@ async def test_cancelling_an_answer_in_flight_is_not_swallowed(
 async def test_a_local_answer_says_whether_the_course_covers_it(
     sqlite_db: Database, make_tutor: MakeTutor, question: str, covered: bool
 ) -> None:
-    result = await make_tutor(engine="local").ask(sqlite_db.sessions, learner_id=LEARNER,
-                                                  question=question)
+    local = make_tutor(engine="local")
+    result = await local.ask(sqlite_db.sessions, AskRequest(LEARNER, question))
     assert result.covered is covered and bool(result.citations) is covered
 
 
 async def test_asker_of_reads_the_log_row(sqlite_db: Database, make_tutor: MakeTutor) -> None:
-    result = await make_tutor(engine="local").ask(sqlite_db.sessions, learner_id=LEARNER,
-                                                  question=QUESTION)
+    local = make_tutor(engine="local")
+    result = await local.ask(sqlite_db.sessions, AskRequest(LEARNER, QUESTION))
     assert result.ask_log_id is not None
     async with sqlite_db.sessions() as session:
         assert await asker_of(session, result.ask_log_id) == LEARNER
@@ -417,9 +420,8 @@ async def test_the_system_prompt_is_the_course_outline_and_stays_the_same(
     sqlite_db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor, course: Course
 ) -> None:
     tutor = make_tutor()
-    await tutor.ask(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION, guild_id=1)
-    await tutor.ask(sqlite_db.sessions, learner_id=LEARNER + 1, question="What is a bias?",
-                    guild_id=2)
+    await tutor.ask(sqlite_db.sessions, AskRequest(LEARNER, QUESTION, guild_id=1))
+    await tutor.ask(sqlite_db.sessions, AskRequest(LEARNER + 1, "What is a bias?", guild_id=2))
     first, second = (r.body["system"] for r in fake_api.requests)
     assert first == second  # byte-identical across guilds and learners: cacheable
     assert first[-1]["cache_control"] == {"type": "ephemeral"}
@@ -437,11 +439,11 @@ async def test_an_answer_citing_no_passage_is_labelled_not_from_the_course(
     sqlite_db: Database, fake_api: FakeMessagesAPI, make_tutor: MakeTutor
 ) -> None:
     fake_api.script(Reply(parts=["Paris is the capital of France."]))  # no citation
-    result = await make_tutor().ask(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION)
+    result = await make_tutor().ask(sqlite_db.sessions, AskRequest(LEARNER, QUESTION))
     assert result.engine == "llm" and result.citations == ()
     assert result.text.startswith(UNCITED_LABEL) and result.covered is False
     fake_api.script(Reply(parts=["A parameter is ", ("a number the model learns", 0), "."]))
-    cited = await make_tutor().ask(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION)
+    cited = await make_tutor().ask(sqlite_db.sessions, AskRequest(LEARNER, QUESTION))
     assert not cited.text.startswith(UNCITED_LABEL) and cited.covered
 
 
@@ -466,6 +468,6 @@ async def test_a_swapped_runtime_answers_the_next_question(
     old = tutor.runtime
     fresh = TutorRuntime(retriever, "A new course outline.")
     tutor.swap(fresh)
-    await tutor.ask(sqlite_db.sessions, learner_id=LEARNER, question=QUESTION)
+    await tutor.ask(sqlite_db.sessions, AskRequest(LEARNER, QUESTION))
     assert fake_api.requests[-1].body["system"][0]["text"] == "A new course outline."
     assert tutor.runtime is fresh and old.system != fresh.system

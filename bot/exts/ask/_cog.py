@@ -5,8 +5,12 @@ One question goes like this:
 1. The tutor (retriever, local model, Anthropic client) is loaded when the extension loads, so
    the first question does not wait for it; if it is still loading (or failed to load) the
    learner is told privately.
-2. Admission: a question that is too long, or asked too fast, gets a private reply and nothing
-   else happens (nothing is deferred, nothing is logged).
+2. The command runs in a :class:`~bot.exts._interactions.Turn` (admitted, timed and counted
+   with every other interaction); the server's /ask rules are read in its one short
+   transaction. Then the tutor admits the question, once: a question that is too long, or
+   asked too fast, gets a private reply and nothing else happens (nothing is deferred, nothing
+   is logged). No transaction is open across the answer: the tutor writes its log row in its
+   own short one once Claude is done.
 3. The reply is deferred ("thinking"), publicly: others learn from answers too.
 4. The answer streams into the reply, at most one edit a second (:mod:`._throttle`), then the
    final answer replaces it: Claude's, or the labelled offline answer, with its sources and
@@ -39,17 +43,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import NotAllowedError, TutorError
-from bot.exts._interactions import DEFER_AFTER_S, Actor, edit, send
+from bot.exts._interactions import DEFER_AFTER_S, Turn, edit, send
 from bot.exts.ask import _render as render
 from bot.exts.ask._throttle import ThrottledEdits
-from bot.services.tutor import AskResult, AskUpdate
+from bot.services.tutor import AskRequest, AskResult, AskUpdate
 from bot.ui.embeds import error_message
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
     from bot.bot import TutorBot
-    from bot.services.tutor import TutorService
+    from bot.services.tutor import Admitted, TutorService
 
 log = logging.getLogger(__name__)
 
@@ -134,18 +138,19 @@ class Ask(commands.Cog):
             raise TutorError(UNAVAILABLE)
         return tutor
 
-    async def _server_rules(self, interaction: discord.Interaction[Any]) -> int | None:
-        """The server's /ask rules (``/config``).
+    async def _server_rules(self, turn: Turn, place: Place) -> int | None:
+        """The server's /ask rules (``/config``), read in the interaction's unit of work.
 
         A private refusal outside its /ask channels; otherwise its daily token budget (``None``
         in a DM).
         """
-        if interaction.guild_id is None:
+        guild_id = turn.actor.guild_id
+        if guild_id is None:
             return None
-        app = self.bot.app
-        async with app.db.sessions() as session:
-            rules = await app.services.guild_config.get(session, interaction.guild_id)
-        place = Place.of(interaction)
+        rules = await turn.run(
+            lambda unit: unit.services.guild_config.get(unit.session, guild_id),
+            ensure_learner=False,  # the tutor records the learner with the answer
+        )
         if not rules.ask_allowed_in(place.thread_id or place.channel_id, place.channel_id):
             raise NotAllowedError(render.ask_elsewhere(sorted(rules.ask_channel_ids)))
         return rules.daily_token_budget
@@ -158,15 +163,29 @@ class Ask(commands.Cog):
         question: app_commands.Range[str, 1, QUESTION_OPTION_MAX],
     ) -> None:
         """Ask the tutor about the course; the answer is public, with its sources."""
-        budget = await self._server_rules(interaction)
-        tutor = await self.ready_tutor()
-        actor = Actor.of(interaction)
-        # Admission before anything else: a TutorError here becomes a private reply.
-        cleaned = tutor.admit(actor.user_id, question)
-        place = Place.of(interaction)
+        async with Turn(interaction) as turn:
+            place = Place.of(interaction)
+            budget = await self._server_rules(turn, place)
+            tutor = await self.ready_tutor()
+            actor = turn.actor
+            # Admitted once, before anything else: a TutorError here becomes a private reply.
+            admitted = tutor.admit(AskRequest(
+                learner_id=actor.user_id, question=question, display_name=actor.name,
+                guild_id=actor.guild_id, channel_id=place.channel_id,
+                thread_id=place.thread_id, token_budget=budget,
+            ))
+            await self._reply(turn, tutor, admitted, place)
+
+    async def _reply(
+        self, turn: Turn, tutor: TutorService, admitted: Admitted, place: Place
+    ) -> None:
+        """Defer publicly, stream the answer into the reply, then start its thread."""
+        interaction = turn.interaction
+        cleaned = admitted.request.question
         heading = render.question_line(cleaned)
-        callback = await interaction.response.defer(thinking=True)
-        thread_id = place.thread_id
+        callback = None
+        if not interaction.response.is_done():  # a slow rules read may have deferred already
+            callback = await interaction.response.defer(thinking=True)
         starts_thread = False
         try:
             if place.can_start_thread:
@@ -174,20 +193,12 @@ class Ask(commands.Cog):
                 if reply_id is None:
                     reply_id = (await interaction.original_response()).id
                 # The thread started from the reply will have the reply's id (module doc).
-                thread_id, starts_thread = reply_id, True
-            updates = tutor.stream(
-                self.bot.app.db.sessions,
-                learner_id=actor.user_id,
-                question=cleaned,
-                guild_id=actor.guild_id,
-                channel_id=place.channel_id,
-                thread_id=thread_id,
-                display_name=actor.name,
-                rate_limit=False,  # counted by the admission above
-                token_budget=budget,
-            )
+                admitted, starts_thread = admitted.in_thread(reply_id), True
+            updates = tutor.stream(turn.app.db.sessions, admitted)
             follow_up = IN_THREAD if place.thread_id else THREAD_BELOW if starts_thread else None
-            shown = await self._answer(interaction, updates, heading, actor.user_id, follow_up)
+            shown = await self._answer(
+                interaction, updates, heading, admitted.request.learner_id, follow_up
+            )
         except TutorError as exc:
             # Only "the online tutor is unavailable" (engine ``llm``) comes after admission;
             # the question was public, so is the reason it got no answer.
@@ -200,7 +211,7 @@ class Ask(commands.Cog):
                 await edit(interaction, content=f"{heading}\n{NOT_ANSWERED}")
             raise
         if starts_thread and shown:
-            await self._start_thread(interaction, thread_id, cleaned)
+            await self._start_thread(interaction, admitted.request.thread_id, cleaned)
 
     async def _answer(
         self,

@@ -22,6 +22,7 @@ from bot.app import AppContext
 from bot.bot import TutorBot
 from bot.db.models import Feedback
 from bot.db.models.ask import AskLog
+from bot.exts import _interactions
 from bot.exts.ask._buttons import NOT_YOUR_ANSWER
 from bot.exts.ask._cog import UNAVAILABLE
 from bot.exts.ask._render import WRITING
@@ -343,6 +344,27 @@ async def test_asking_too_fast_is_refused_privately(
     _, other = await ask(fake, user="bob")
     await thread_of(fake, other)
     assert await count(app, AskLog) == 2
+
+
+@pytest.mark.parametrize("ask_options", [{"rate_limit_count": 1, "rate_limit_window_s": 3600}])
+async def test_ask_is_admitted_once_and_runs_in_one_turn(
+    fake: FakeDiscord, ready: TutorBot, app: AppContext, fake_api: FakeMessagesAPI
+) -> None:
+    # With one question allowed, a second admission of the same question would refuse it.
+    before = dict(_interactions.STATS.started)
+    failed = _interactions.STATS.failed["/ask"]
+    _, first = await ask(fake)
+    await thread_of(fake, first)
+    await commands_finished()
+    assert _interactions.STATS.started["/ask"] == before.get("/ask", 0) + 1
+    assert _interactions.STATS.failed["/ask"] == failed and _interactions.STATS.seconds["/ask"] > 0
+    # A refusal is counted too, as a failed /ask.
+    handle = await fake.slash(fake.user("alice"), "ask", {"question": "And biases?"})
+    assert "You're asking quickly" in (await handle.response()).text
+    await fake.wait_until(lambda: _interactions.STATS.failed["/ask"] == failed + 1,
+                          what="the refusal was counted")
+    await commands_finished()
+    assert app.admission.in_flight == 0
 
 
 async def test_the_asker_rates_once_and_may_change_their_mind(
