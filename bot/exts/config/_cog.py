@@ -1,21 +1,22 @@
 """/config: a server's settings (roles, time zone, notice channel, /ask channels, token budget).
 
 Guild-only, Manage Server by default (admins can open it to a role under Server Settings →
-Integrations); the bot also checks Manage Server or the moderator role on every use.
+Integrations); the bot also checks Manage Server or the moderator role on every use, in the same
+transaction as the read or the change (each subcommand runs in one
+:class:`~bot.exts._interactions.Turn`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.exts._interactions import send, within_deadline
-from bot.exts._moderators import MODERATOR_PERMISSIONS, SERVER_ONLY, require_moderator
+from bot.exts._interactions import Turn, send
+from bot.exts._moderators import MODERATOR_PERMISSIONS, SERVER_ONLY, StaffGate
 from bot.exts.config import _render as render
 from bot.exts.schedule._cog import zone_choices
 from bot.services.guild_config import DEFAULT_GUILD_TIMEZONE, GuildSettings
@@ -23,8 +24,10 @@ from bot.services.schedules import UNSET
 
 if TYPE_CHECKING:
     from bot.bot import TutorBot
+    from bot.runtime import Unit
 
-T = TypeVar("T")
+#: One change to a server's settings, inside the interaction's unit of work.
+Change = Callable[["Unit", int], Awaitable[GuildSettings]]
 
 Setting = Literal[
     "moderator-role", "maintainer-role", "timezone", "notice-channel", "ask-channels",
@@ -46,53 +49,44 @@ class GuildConfigCog(commands.Cog, name="Config"):
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
 
-    async def _change(
-        self,
-        interaction: discord.Interaction[Any],
-        work: Callable[[AsyncSession, int], Awaitable[GuildSettings]],
-        done: str,
+    async def _show(
+        self, interaction: discord.Interaction[Any], change: Change | None = None, done: str = ""
     ) -> None:
-        """Check the caller, apply one change in one transaction, show the settings."""
-        await require_moderator(interaction)
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-        app = self.bot.app
+        """Check the caller and apply ``change`` in one transaction, then show the settings.
 
-        async def run() -> GuildSettings:
-            async with app.db.sessions.begin() as session:
-                return await work(session, guild_id)
+        Without ``change`` the settings are only read, and the help on permissions follows.
+        """
+        async with Turn(interaction) as turn:
+            gate = StaffGate.of(interaction)
 
-        settings = await within_deadline(interaction, run(), ephemeral=True)
-        await send(
-            interaction,
-            content=render.done(done),
-            embeds=[render.settings_embed(settings, app.settings.ask.guild_daily_token_budget)],
-            ephemeral=True,
-        )
+            async def work(unit: Unit) -> GuildSettings:
+                settings = await gate.moderator(unit)
+                return settings if change is None else await change(unit, gate.guild_id)
+
+            settings = await turn.run(work, ephemeral=True, ensure_learner=False)
+            operator = turn.app.settings.ask.guild_daily_token_budget
+            embeds = [render.settings_embed(settings, operator)]
+            if change is None:
+                embeds.append(render.permissions_help())
+            await send(interaction, content=render.done(done) if change else None,
+                       embeds=embeds, ephemeral=True)
 
     @config.command(name="show")
     async def show(self, interaction: discord.Interaction[Any]) -> None:
         """This server's settings, and who can use the moderator commands."""
-        settings = await require_moderator(interaction)
-        operator = self.bot.app.settings.ask.guild_daily_token_budget
-        await send(
-            interaction,
-            embeds=[render.settings_embed(settings, operator), render.permissions_help()],
-            ephemeral=True,
-        )
+        await self._show(interaction)
 
     @config.command(name="moderator-role")
     @app_commands.describe(role="Members with this role may use /schedule and /config")
     async def moderator_role(self, interaction: discord.Interaction[Any], role: discord.Role) -> None:
         """Set the moderator role (besides Manage Server)."""
-        render.check_role(role)
-
-        async def work(session: AsyncSession, guild_id: int) -> GuildSettings:
-            return await self.bot.app.services.guild_config.set(
-                session, guild_id, moderator_role_id=role.id
+        async def work(unit: Unit, guild_id: int) -> GuildSettings:
+            render.check_role(role)
+            return await unit.services.guild_config.set(
+                unit.session, guild_id, moderator_role_id=role.id
             )
 
-        await self._change(interaction, work, f"Moderator role: {role.mention}.")
+        await self._show(interaction, work, f"Moderator role: {role.mention}.")
 
     @config.command(name="maintainer-role")
     @app_commands.describe(role="Members with this role see the maintainers' help and digests")
@@ -100,14 +94,13 @@ class GuildConfigCog(commands.Cog, name="Config"):
         self, interaction: discord.Interaction[Any], role: discord.Role
     ) -> None:
         """Set the course maintainer role."""
-        render.check_role(role)
-
-        async def work(session: AsyncSession, guild_id: int) -> GuildSettings:
-            return await self.bot.app.services.guild_config.set(
-                session, guild_id, maintainer_role_id=role.id
+        async def work(unit: Unit, guild_id: int) -> GuildSettings:
+            render.check_role(role)
+            return await unit.services.guild_config.set(
+                unit.session, guild_id, maintainer_role_id=role.id
             )
 
-        await self._change(interaction, work, f"Maintainer role: {role.mention}.")
+        await self._show(interaction, work, f"Maintainer role: {role.mention}.")
 
     @config.command(name="timezone")
     @app_commands.describe(zone="The server's time zone for digests, e.g. Europe/Berlin or Etc/UTC")
@@ -116,10 +109,10 @@ class GuildConfigCog(commands.Cog, name="Config"):
     ) -> None:
         """Set the server's time zone (digests; each daily quiz keeps its own)."""
 
-        async def work(session: AsyncSession, guild_id: int) -> GuildSettings:
-            return await self.bot.app.services.guild_config.set(session, guild_id, timezone=zone)
+        async def work(unit: Unit, guild_id: int) -> GuildSettings:
+            return await unit.services.guild_config.set(unit.session, guild_id, timezone=zone)
 
-        await self._change(interaction, work, "Time zone saved.")
+        await self._show(interaction, work, "Time zone saved.")
 
     @timezone.autocomplete("zone")
     async def _zones(
@@ -134,12 +127,12 @@ class GuildConfigCog(commands.Cog, name="Config"):
     ) -> None:
         """Set the channel for maintainer digests and failure notices."""
 
-        async def work(session: AsyncSession, guild_id: int) -> GuildSettings:
-            return await self.bot.app.services.guild_config.set(
-                session, guild_id, notice_channel_id=channel.id
+        async def work(unit: Unit, guild_id: int) -> GuildSettings:
+            return await unit.services.guild_config.set(
+                unit.session, guild_id, notice_channel_id=channel.id
             )
 
-        await self._change(interaction, work, f"Notices go to {channel.mention}.")
+        await self._show(interaction, work, f"Notices go to {channel.mention}.")
 
     @config.command(name="ask-channel")
     @app_commands.describe(
@@ -153,18 +146,17 @@ class GuildConfigCog(commands.Cog, name="Config"):
         allowed: bool = True,
     ) -> None:
         """Limit /ask to some channels (with none listed, /ask works everywhere)."""
-        service = self.bot.app.services.guild_config
-
-        async def work(session: AsyncSession, guild_id: int) -> GuildSettings:
-            current = set((await service.get(session, guild_id)).ask_channel_ids)
+        async def work(unit: Unit, guild_id: int) -> GuildSettings:
+            service = unit.services.guild_config
+            current = set((await service.get(unit.session, guild_id)).ask_channel_ids)
             if allowed:
                 current.add(channel.id)
             else:
                 current.discard(channel.id)
-            return await service.set_ask_channels(session, guild_id, sorted(current))
+            return await service.set_ask_channels(unit.session, guild_id, sorted(current))
 
         verb = "allowed in" if allowed else "no longer listed for"
-        await self._change(interaction, work, f"/ask is {verb} {channel.mention}.")
+        await self._show(interaction, work, f"/ask is {verb} {channel.mention}.")
 
     @config.command(name="token-budget")
     @app_commands.describe(
@@ -175,22 +167,21 @@ class GuildConfigCog(commands.Cog, name="Config"):
     ) -> None:
         """Lower this server's daily /ask token budget (never above the operator's)."""
 
-        async def work(session: AsyncSession, guild_id: int) -> GuildSettings:
-            return await self.bot.app.services.guild_config.set(
-                session, guild_id, daily_token_budget=tokens
+        async def work(unit: Unit, guild_id: int) -> GuildSettings:
+            return await unit.services.guild_config.set(
+                unit.session, guild_id, daily_token_budget=tokens
             )
 
-        await self._change(interaction, work, "Token budget saved.")
+        await self._show(interaction, work, "Token budget saved.")
 
     @config.command(name="reset")
     @app_commands.describe(setting="The setting to put back to its default")
     async def reset(self, interaction: discord.Interaction[Any], setting: Setting) -> None:
         """Put one setting back to its default."""
-        service = self.bot.app.services.guild_config
-
-        async def work(session: AsyncSession, guild_id: int) -> GuildSettings:
+        async def work(unit: Unit, guild_id: int) -> GuildSettings:
+            service = unit.services.guild_config
             if setting == "ask-channels":
-                return await service.set_ask_channels(session, guild_id, [])
+                return await service.set_ask_channels(unit.session, guild_id, [])
             changes: dict[str, Any] = {
                 "moderator_role_id": UNSET, "maintainer_role_id": UNSET, "timezone": UNSET,
                 "notice_channel_id": UNSET, "daily_token_budget": UNSET,
@@ -201,6 +192,6 @@ class GuildConfigCog(commands.Cog, name="Config"):
                 "token-budget": "daily_token_budget",
             }[setting]
             changes[field] = DEFAULT_GUILD_TIMEZONE if field == "timezone" else None
-            return await service.set(session, guild_id, **changes)
+            return await service.set(unit.session, guild_id, **changes)
 
-        await self._change(interaction, work, f"`{setting}` is back to its default.")
+        await self._show(interaction, work, f"`{setting}` is back to its default.")

@@ -7,7 +7,7 @@ from typing import Any
 import discord
 
 from bot.exts._components import Click
-from bot.exts._interactions import app_of, send, within_deadline
+from bot.exts._interactions import Turn, send
 from bot.exts.daily import _render as render
 from bot.ui import custom_ids as ids
 
@@ -34,23 +34,27 @@ class DailyChoiceButton(
 
     Whether the post still takes answers, which choice is right and whether to reveal it now
     all come from the ``daily_post`` row; the custom id only says what was clicked.
+
+    The click runs in a :class:`Turn` (admitted, timed and counted like every interaction) but
+    not in :meth:`Turn.run`'s transaction: it is the stated exception to one transaction per
+    interaction. The answer goes to the process's batcher (:mod:`bot.services.answer_batch`),
+    which writes the answers of many clicks in one commit and returns once this one is durable.
     """
 
     key_type = ids.DailyChoice
 
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.DailyChoice) -> None:
-        app = app_of(interaction)
-        user = interaction.user
-        recorded = await within_deadline(
-            interaction,
-            app.answers.record(
-                key.post_id, user.id, key.choice_id, display_name=user.display_name
-            ),
-            ephemeral=True,
-        )
-        order = shown_order(interaction.message, key.post_id)
-        await send(interaction, content=render.answer_reply(recorded, order),
-                   view=render.report_view(recorded.question.id), ephemeral=True)
+        async with Turn(interaction) as turn:
+            actor = turn.actor
+            recorded = await turn.batched(
+                lambda answers: answers.record(
+                    key.post_id, actor.user_id, key.choice_id, display_name=actor.name
+                ),
+                ephemeral=True,
+            )
+            order = shown_order(interaction.message, key.post_id)
+            await send(interaction, content=render.answer_reply(recorded, order),
+                       view=render.report_view(recorded.question.id), ephemeral=True)
 
 
 BUTTONS = (DailyChoiceButton,)

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.exts._interactions import Turn, send
-from bot.exts._moderators import guild_settings, has_role, manages_server
+from bot.exts._moderators import StaffGate
 from bot.exts.help._render import CommandHelp, help_embed
 from bot.services.roles import Role
 
@@ -21,19 +21,20 @@ if TYPE_CHECKING:
 ORDER = ("lesson", "course", "quiz", "ask", "progress", "leaderboard", "settings", "help")
 
 
-async def role_of(interaction: discord.Interaction[Any]) -> Role:
+async def role_of(turn: Turn) -> Role:
     """The role /help shows: from Manage Server and the roles set with /config.
 
     A DM is always a learner's.
     """
-    if interaction.guild_id is None:
+    if turn.interaction.guild_id is None:
         return Role.LEARNER
-    if manages_server(interaction):
+    gate = StaffGate.of(turn.interaction)
+    if gate.manager:
         return Role.MAINTAINER
-    settings = await guild_settings(interaction)
-    if has_role(interaction, settings.maintainer_role_id):
+    settings = await turn.run(gate.settings, ephemeral=True, ensure_learner=False)
+    if gate.holds(settings.maintainer_role_id):
         return Role.MAINTAINER
-    if has_role(interaction, settings.moderator_role_id):
+    if gate.holds(settings.moderator_role_id):
         return Role.MODERATOR
     return Role.LEARNER
 
@@ -101,8 +102,8 @@ class Help(commands.Cog):
     @app_commands.command(name="help")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         """What I can do, and how to start."""
-        async with Turn(interaction):
-            role = await role_of(interaction)
+        async with Turn(interaction) as turn:
+            role = await role_of(turn)
             tree = self.bot.tree
             embed = help_embed(
                 command_help(tree), role, command_help(tree, Role.MODERATOR),

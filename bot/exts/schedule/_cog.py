@@ -1,9 +1,11 @@
 """/schedule: moderators' daily quizzes (add, list, edit, pause, resume, remove, test, skip).
 
 A guild-only top-level group with Manage Server as its default permission (discord.py ignores
-default permissions on subcommands). Every subcommand also checks Manage Server or the
-configured moderator role (:func:`~bot.exts._moderators.require_moderator`); a schedule id from
-an option is looked up within the caller's server only (the service checks it).
+default permissions on subcommands). Every subcommand runs in one
+:class:`~bot.exts._interactions.Turn`, and in one transaction checks Manage Server or the
+configured moderator role (:class:`~bot.exts._moderators.StaffGate`), then reads or changes the
+schedule; the channel checks in between read discord.py's cache, never await Discord. A schedule
+id from an option is looked up within the caller's server only (the service checks it).
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.errors import InvalidInputError, NotFoundError
-from bot.exts._interactions import send, within_deadline
-from bot.exts._moderators import MODERATOR_PERMISSIONS, SERVER_ONLY, require_moderator
+from bot.exts._interactions import Turn, send
+from bot.exts._moderators import MODERATOR_PERMISSIONS, SERVER_ONLY, StaffGate
 from bot.exts.daily import _render as daily_render
 from bot.exts.schedule import _render as render
 from bot.exts.schedule._checks import bot_member, check_ping_role, missing_permissions
@@ -36,6 +37,7 @@ from bot.ui.text import truncate
 
 if TYPE_CHECKING:
     from bot.bot import TutorBot
+    from bot.runtime import Unit
 
 T = TypeVar("T")
 
@@ -77,18 +79,20 @@ class Schedules(commands.Cog):
     # --- helpers -------------------------------------------------------------------------
 
     async def _work(
-        self,
-        interaction: discord.Interaction[Any],
-        work: Callable[[AsyncSession], Awaitable[T]],
+        self, turn: Turn, work: Callable[[Unit, int], Awaitable[T]]
     ) -> T:
-        """One transaction around the service call, deferred if it runs long."""
-        app = self.bot.app
+        """``work(unit, guild_id)`` for a moderator, in the interaction's one transaction.
 
-        async def run() -> T:
-            async with app.db.sessions.begin() as session:
-                return await work(session)
+        The moderator check (Manage Server or the role set with ``/config``) comes first, in
+        the same transaction; it defers (privately) if it runs long.
+        """
+        gate = StaffGate.of(turn.interaction)
 
-        return await within_deadline(interaction, run(), ephemeral=True)
+        async def checked(unit: Unit) -> T:
+            await gate.moderator(unit)
+            return await work(unit, gate.guild_id)
+
+        return await turn.run(checked, ephemeral=True, ensure_learner=False)
 
     def _check_channel(
         self, interaction: discord.Interaction[Any], channel: discord.abc.GuildChannel,
@@ -143,47 +147,44 @@ class Schedules(commands.Cog):
         thread: bool = False,
     ) -> None:
         """Post a daily quiz in a channel at a local time."""
-        await require_moderator(interaction)
-        self._check_channel(interaction, channel, thread=thread)
-        if ping_role is not None:
-            check_ping_role(ping_role, channel, bot_member(interaction))
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-        services = self.bot.app.services
+        async with Turn(interaction) as turn:
 
-        async def work(session: AsyncSession) -> ScheduleView:
-            return await services.schedules.add(
-                session, guild_id=guild_id, channel_id=channel.id,
-                created_by=interaction.user.id, local_time=time, timezone=timezone, days=days,
-                source=source, lesson=lesson, close_after=close_after, reveal=reveal,
-                ping_role_id=ping_role.id if ping_role else None, use_thread=thread,
-            )
+            async def work(unit: Unit, guild_id: int) -> ScheduleView:
+                self._check_channel(interaction, channel, thread=thread)
+                if ping_role is not None:
+                    check_ping_role(ping_role, channel, bot_member(interaction))
+                return await unit.services.schedules.add(
+                    unit.session, guild_id=guild_id, channel_id=channel.id,
+                    created_by=turn.actor.user_id, local_time=time, timezone=timezone,
+                    days=days, source=source, lesson=lesson, close_after=close_after,
+                    reveal=reveal, ping_role_id=ping_role.id if ping_role else None,
+                    use_thread=thread,
+                )
 
-        made = await self._work(interaction, work)
-        await self._reply(interaction, embed=render.saved(made, self.bot.app.course, "added"))
+            made = await self._work(turn, work)
+            await self._reply(interaction, embed=render.saved(made, turn.course, "added"))
 
     @schedule.command(name="list")
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
         """This server's daily quizzes and when each posts next."""
-        await require_moderator(interaction)
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-        services = self.bot.app.services
+        async with Turn(interaction) as turn:
 
-        async def work(session: AsyncSession) -> tuple[list[ScheduleView], dict[int, int]]:
-            views = await services.schedules.list(session, guild_id)
-            review = {
-                view.id: len(await services.daily.review_candidates(
-                    session, guild_id, view.channel_id, view.lesson_id))
-                for view in views if view.source == "review"
-            }
-            return views, review
+            async def work(
+                unit: Unit, guild_id: int
+            ) -> tuple[list[ScheduleView], dict[int, int]]:
+                views = await unit.services.schedules.list(unit.session, guild_id)
+                review = {
+                    view.id: len(await unit.services.daily.review_candidates(
+                        unit.session, guild_id, view.channel_id, view.lesson_id))
+                    for view in views if view.source == "review"
+                }
+                return views, review
 
-        found, review = await self._work(interaction, work)
-        embed = render.schedule_list(found, self.bot.app.course,
-                                     cap=services.schedules.max_per_guild,
-                                     review_candidates=review)
-        await self._reply(interaction, embed=embed)
+            found, review = await self._work(turn, work)
+            embed = render.schedule_list(found, turn.course,
+                                         cap=turn.services.schedules.max_per_guild,
+                                         review_candidates=review)
+            await self._reply(interaction, embed=embed)
 
     @schedule.command(name="edit")
     @app_commands.describe(
@@ -217,173 +218,155 @@ class Schedules(commands.Cog):
         thread: bool | None = None,
     ) -> None:
         """Change a daily quiz (a post already made today is never made twice)."""
-        await require_moderator(interaction)
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-        services = self.bot.app.services
-        if ping_role is not None and no_ping:
-            raise InvalidInputError("Pick a ping role or `no_ping`, not both.")
+        async with Turn(interaction) as turn:
 
-        async def current(session: AsyncSession) -> ScheduleView:
-            return await services.schedules.get(session, guild_id, id)
+            async def work(unit: Unit, guild_id: int) -> ScheduleView:
+                if ping_role is not None and no_ping:
+                    raise InvalidInputError("Pick a ping role or `no_ping`, not both.")
+                schedules = unit.services.schedules
+                before = await schedules.get(unit.session, guild_id, id)
+                target = channel or self._channel_of(interaction, before.channel_id)
+                use_thread = before.use_thread if thread is None else thread
+                if target is not None and (channel is not None or thread):
+                    self._check_channel(interaction, target, thread=use_thread)
+                if ping_role is not None and target is not None:
+                    check_ping_role(ping_role, target, bot_member(interaction))
+                return await schedules.edit(
+                    unit.session, guild_id, id,
+                    channel_id=channel.id if channel else UNSET,
+                    local_time=time if time is not None else UNSET,
+                    timezone=timezone if timezone is not None else UNSET,
+                    days=days if days is not None else UNSET,
+                    source=source if source is not None else UNSET,
+                    lesson=lesson if lesson is not None else UNSET,
+                    close_after=close_after if close_after is not None else UNSET,
+                    reveal=reveal if reveal is not None else UNSET,
+                    ping_role_id=None if no_ping else (ping_role.id if ping_role else UNSET),
+                    use_thread=thread if thread is not None else UNSET,
+                )
 
-        before = await self._work(interaction, current)
-        target = channel or self._channel_of(interaction, before.channel_id)
-        use_thread = before.use_thread if thread is None else thread
-        if target is not None and (channel is not None or thread):
-            self._check_channel(interaction, target, thread=use_thread)
-        if ping_role is not None and target is not None:
-            check_ping_role(ping_role, target, bot_member(interaction))
-
-        async def work(session: AsyncSession) -> ScheduleView:
-            return await services.schedules.edit(
-                session, guild_id, id,
-                channel_id=channel.id if channel else UNSET,
-                local_time=time if time is not None else UNSET,
-                timezone=timezone if timezone is not None else UNSET,
-                days=days if days is not None else UNSET,
-                source=source if source is not None else UNSET,
-                lesson=lesson if lesson is not None else UNSET,
-                close_after=close_after if close_after is not None else UNSET,
-                reveal=reveal if reveal is not None else UNSET,
-                ping_role_id=None if no_ping else (ping_role.id if ping_role else UNSET),
-                use_thread=thread if thread is not None else UNSET,
-            )
-
-        changed = await self._work(interaction, work)
-        await self._reply(interaction, embed=render.saved(changed, self.bot.app.course, "changed"))
+            changed = await self._work(turn, work)
+            await self._reply(interaction, embed=render.saved(changed, turn.course, "changed"))
 
     @schedule.command(name="pause")
     @app_commands.describe(id="The daily quiz to pause (see /schedule list)")
     async def pause(self, interaction: discord.Interaction[Any], id: int) -> None:
         """Stop posting a daily quiz until resumed."""
-        await require_moderator(interaction)
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-        who = truncate(interaction.user.display_name, 60)
-
-        async def work(session: AsyncSession) -> ScheduleView:
-            return await self.bot.app.services.schedules.pause(
-                session, guild_id, id, reason=f"paused by {who}"
-            )
-
-        await self._work(interaction, work)
-        await self._reply(interaction, content=notice(
-            f"\u23f8\ufe0f Daily quiz #{id} is paused. `/schedule resume id:{id}` starts it again."
-        ))
+        async with Turn(interaction) as turn:
+            who = truncate(turn.actor.name, 60)
+            await self._work(turn, lambda unit, guild_id: unit.services.schedules.pause(
+                unit.session, guild_id, id, reason=f"paused by {who}"
+            ))
+            await self._reply(interaction, content=notice(
+                f"\u23f8\ufe0f Daily quiz #{id} is paused. `/schedule resume id:{id}` starts "
+                "it again."
+            ))
 
     @schedule.command(name="resume")
     @app_commands.describe(id="The daily quiz to resume (see /schedule list)")
     async def resume(self, interaction: discord.Interaction[Any], id: int) -> None:
         """Post a paused daily quiz again, from its next time on."""
-        await require_moderator(interaction)
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-        services = self.bot.app.services
+        async with Turn(interaction) as turn:
 
-        async def current(session: AsyncSession) -> ScheduleView:
-            return await services.schedules.get(session, guild_id, id)
+            async def work(unit: Unit, guild_id: int) -> ScheduleView:
+                schedules = unit.services.schedules
+                before = await schedules.get(unit.session, guild_id, id)
+                target = self._channel_of(interaction, before.channel_id)
+                if target is None and interaction.guild is not None:
+                    raise NotFoundError(
+                        f"The channel of daily quiz #{id} no longer exists. Pick another with "
+                        f"`/schedule edit id:{id} channel:`, then resume it."
+                    )
+                if target is not None:
+                    self._check_channel(interaction, target, thread=before.use_thread)
+                return await schedules.resume(unit.session, guild_id, id)
 
-        before = await self._work(interaction, current)
-        target = self._channel_of(interaction, before.channel_id)
-        if target is None and interaction.guild is not None:
-            raise NotFoundError(
-                f"The channel of daily quiz #{id} no longer exists. Pick another with "
-                f"`/schedule edit id:{id} channel:`, then resume it."
-            )
-        if target is not None:
-            self._check_channel(interaction, target, thread=before.use_thread)
-
-        async def work(session: AsyncSession) -> ScheduleView:
-            return await services.schedules.resume(session, guild_id, id)
-
-        resumed = await self._work(interaction, work)
-        await self._reply(interaction, content=notice(
-            f"\u25b6\ufe0f Daily quiz #{id} is back on. Next: {render.next_post(resumed)}"
-        ))
+            resumed = await self._work(turn, work)
+            await self._reply(interaction, content=notice(
+                f"\u25b6\ufe0f Daily quiz #{id} is back on. Next: {render.next_post(resumed)}"
+            ))
 
     @schedule.command(name="remove")
     @app_commands.describe(id="The daily quiz to delete (see /schedule list)")
     async def remove(self, interaction: discord.Interaction[Any], id: int) -> None:
         """Delete a daily quiz (an open post still closes with its results)."""
-        await require_moderator(interaction)
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-
-        async def work(session: AsyncSession) -> None:
-            await self.bot.app.services.schedules.remove(session, guild_id, id)
-
-        await self._work(interaction, work)
-        await self._reply(interaction, content=notice(f"\U0001f5d1\ufe0f Daily quiz #{id} removed."))
+        async with Turn(interaction) as turn:
+            await self._work(
+                turn, lambda unit, guild_id: unit.services.schedules.remove(
+                    unit.session, guild_id, id
+                ),
+            )
+            await self._reply(interaction,
+                              content=notice(f"\U0001f5d1\ufe0f Daily quiz #{id} removed."))
 
     @schedule.command(name="skip")
     @app_commands.describe(id="The daily quiz whose next post to skip (see /schedule list)")
     async def skip(self, interaction: discord.Interaction[Any], id: int) -> None:
         """Skip the next post of a daily quiz (later ones go on)."""
-        await require_moderator(interaction)
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-
-        async def work(session: AsyncSession) -> ScheduleView:
-            return await self.bot.app.services.schedules.skip_next(session, guild_id, id)
-
-        skipped = await self._work(interaction, work)
-        day = f"{skipped.skip_date:%a %d %b}" if skipped.skip_date else "the next post"
-        await self._reply(interaction, content=notice(
-            f"\u23ed\ufe0f Daily quiz #{id} skips {day}. Then: {render.next_post(skipped)}"
-        ))
+        async with Turn(interaction) as turn:
+            skipped = await self._work(
+                turn, lambda unit, guild_id: unit.services.schedules.skip_next(
+                    unit.session, guild_id, id
+                ),
+            )
+            day = f"{skipped.skip_date:%a %d %b}" if skipped.skip_date else "the next post"
+            await self._reply(interaction, content=notice(
+                f"\u23ed\ufe0f Daily quiz #{id} skips {day}. Then: {render.next_post(skipped)}"
+            ))
 
     @schedule.command(name="test")
     @app_commands.describe(id="The daily quiz to preview (see /schedule list)")
     async def test(self, interaction: discord.Interaction[Any], id: int) -> None:
         """Preview a daily quiz privately (nothing is posted or counted)."""
-        await require_moderator(interaction)
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-        app = self.bot.app
+        async with Turn(interaction) as turn:
 
-        async def work(session: AsyncSession) -> tuple[ScheduleView, list[ReviewCandidate]]:
-            view = await app.services.schedules.get(session, guild_id, id)
-            if view.source != "review":
-                return view, []
-            return view, await app.services.daily.review_candidates(
-                session, guild_id, view.channel_id, view.lesson_id)
+            async def work(
+                unit: Unit, guild_id: int
+            ) -> tuple[ScheduleView, list[ReviewCandidate]]:
+                view = await unit.services.schedules.get(unit.session, guild_id, id)
+                if view.source != "review":
+                    return view, []
+                return view, await unit.services.daily.review_candidates(
+                    unit.session, guild_id, view.channel_id, view.lesson_id)
 
-        schedule, hardest = await self._work(interaction, work)
-        pool = choice_pool(app.course, schedule.lesson_id)
-        if not pool:
-            raise InvalidInputError("There is no multiple-choice question to post for it.")
-        question = hardest[0].question if hardest else random.choice(pool)
-        now = utcnow()
-        preview = PostToSend(
-            post_id=0, schedule_id=schedule.id, guild_id=guild_id,
-            channel_id=schedule.channel_id,
-            local_date=now.astimezone(ZoneInfo(schedule.timezone)).date(), nonce="",
-            question=question, choices=shuffled_choices(question, 0), reveal=schedule.reveal,
-            ping_role_id=None, use_thread=schedule.use_thread, due_at=now, claimed_at=now,
-            closes_at=now + timedelta(minutes=schedule.close_after), message_id=None, attempts=0,
-        )
-        lines = [f"Preview of daily quiz #{id} (only you see this; nothing is counted)."]
-        if schedule.source == "review":
-            lines.append(render.review_preview(hardest[0] if hardest else None, len(hardest)))
-        target = self._channel_of(interaction, schedule.channel_id)
-        me = bot_member(interaction)
-        if target is None and interaction.guild is not None:
-            lines.append(f"\u26a0\ufe0f Its channel <#{schedule.channel_id}> no longer exists.")
-        elif target is not None and me is not None:
-            missing = missing_permissions(target, me, thread=schedule.use_thread)
-            if missing:
-                lines.append("\u26a0\ufe0f " + render.missing_in_channel(target.id, missing))
-            else:
-                lines.append(f"\u2705 I can post in <#{schedule.channel_id}>.")
-        lines.append(f"Next: {render.next_post(schedule)}")
-        await send(
-            interaction,
-            content=notice("\n".join(lines)),
-            embeds=[daily_render.post_embed(preview, app.course.lesson(question.lesson_id))],
-            view=daily_render.preview_view(preview),
-            ephemeral=True,
-        )
+            schedule, hardest = await self._work(turn, work)
+            course = turn.course
+            pool = choice_pool(course, schedule.lesson_id)
+            if not pool:
+                raise InvalidInputError("There is no multiple-choice question to post for it.")
+            question = hardest[0].question if hardest else random.choice(pool)
+            now = utcnow()
+            preview = PostToSend(
+                post_id=0, schedule_id=schedule.id, guild_id=schedule.guild_id,
+                channel_id=schedule.channel_id,
+                local_date=now.astimezone(ZoneInfo(schedule.timezone)).date(), nonce="",
+                question=question, choices=shuffled_choices(question, 0),
+                reveal=schedule.reveal, ping_role_id=None, use_thread=schedule.use_thread,
+                due_at=now, claimed_at=now,
+                closes_at=now + timedelta(minutes=schedule.close_after), message_id=None,
+                attempts=0,
+            )
+            lines = [f"Preview of daily quiz #{id} (only you see this; nothing is counted)."]
+            if schedule.source == "review":
+                lines.append(render.review_preview(hardest[0] if hardest else None, len(hardest)))
+            target = self._channel_of(interaction, schedule.channel_id)
+            me = bot_member(interaction)
+            if target is None and interaction.guild is not None:
+                lines.append(f"\u26a0\ufe0f Its channel <#{schedule.channel_id}> no longer exists.")
+            elif target is not None and me is not None:
+                missing = missing_permissions(target, me, thread=schedule.use_thread)
+                if missing:
+                    lines.append("\u26a0\ufe0f " + render.missing_in_channel(target.id, missing))
+                else:
+                    lines.append(f"\u2705 I can post in <#{schedule.channel_id}>.")
+            lines.append(f"Next: {render.next_post(schedule)}")
+            await send(
+                interaction,
+                content=notice("\n".join(lines)),
+                embeds=[daily_render.post_embed(preview, course.lesson(question.lesson_id))],
+                view=daily_render.preview_view(preview),
+                ephemeral=True,
+            )
 
     # --- autocomplete --------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ the bot's publisher posting through REST to the fake Discord, the buttons, the d
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.content.model import Question
 from bot.db.base import utcnow
 from bot.db.models.ask import AskLog
 from bot.db.models.daily import DailyAnswer, DailyPost, Schedule
+from bot.exts import _interactions
 from bot.exts.daily._publisher import DiscordPublisher
 from bot.jobs.ports import PublishError
 from bot.services.schedules import ScheduleView, fire_times
@@ -475,6 +477,30 @@ async def test_moderator_commands_need_manage_server_or_the_moderator_role(
     assert allowed.embed["title"] == "Daily quizzes"
     shown = await run(fake, "course-owner", "config show")
     assert "Integrations" in shown.embeds[1]["description"]
+
+
+async def test_moderator_commands_and_answer_clicks_each_run_in_one_turn(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    stats = _interactions.STATS
+    before = Counter(stats.started)
+    failed = Counter(stats.failed)
+    await add_schedule(fake)
+    await run(fake, "course-owner", "config show")
+    refused = await run(fake, "course-owner", "config moderator-role",
+                        {"role": fake.guild.everyone})
+    assert "not @everyone" in refused.content
+    schedule, _, _ = await post_now(app, tutor)
+    [posted] = quiz_posts(fake)
+    question = app.course.questions[(await post_row(app, schedule.id)).question_id]
+    await answer(fake, posted, question, "alice", right=True)
+    await fake.wait_until(lambda: stats.started["button:dq"] > before["button:dq"],
+                          what="the click was counted")
+    for name in ("/schedule add", "/config show", "/config moderator-role", "button:dq"):
+        assert stats.started[name] == before[name] + 1, name
+    assert stats.failed["/config moderator-role"] == failed["/config moderator-role"] + 1
+    assert stats.failed["/schedule add"] == failed["/schedule add"]
+    assert app.admission.in_flight == 0
 
 
 async def test_config_budget_may_only_be_lowered(
