@@ -20,6 +20,7 @@ from bot.content.loader import load_course
 from bot.content.model import Course
 from bot.db.engine import Database, open_database
 from bot.lifecycle import Admission, Worker, WorkerRegistry
+from bot.observe import Observer
 from bot.runtime import CourseRuntime, Services
 from bot.settings import Settings, prepare_folders
 
@@ -51,6 +52,12 @@ class AppContext:
     _stopped: bool = field(default=False, repr=False)
     _reloads: ReloadService | None = field(default=None, repr=False)
     _tutor_rebuild: asyncio.Task[None] | None = field(default=None, repr=False)
+    #: Log lines, metrics and health of this app (each app its own metrics registry).
+    observer: Observer = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.observer is None:
+            self.observer = Observer(str(self.db.engine.url))
 
     def register_worker(self, worker: Worker) -> None:
         """Run ``worker`` for the life of the app: before or after :meth:`start`.

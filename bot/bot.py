@@ -208,9 +208,40 @@ class TutorBot(commands.AutoShardedBot):
         if self._refusals:
             await asyncio.wait(set(self._refusals), timeout=1.0)
         await super().close()
+        self.app.observer.health.gateway_closed()  # on purpose: not a shard down
+
+    # --- health: which shards are connected (``/healthz``), their latency (metrics) ---------
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        """A shard connected to the gateway."""
+        self.app.observer.health.shard_connected(shard_id)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """A shard is ready (after IDENTIFY)."""
+        self.app.observer.health.shard_connected(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        """A shard resumed its session after a reconnect."""
+        self.app.observer.health.shard_connected(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        """A shard lost its connection (it usually resumes within seconds)."""
+        if not self.is_closed():
+            self.app.observer.health.shard_disconnected(shard_id)
+
+    def gateway_latencies(self) -> dict[int, float]:
+        """Each connected shard's gateway latency, in seconds."""
+        return {shard_id: shard.latency for shard_id, shard in self.shards.items()}
 
     async def setup_hook(self) -> None:
         """Load every extension (buttons, workers), sync commands if changed, start workers."""
+        from bot.observe import register_workers
+
+        observer = self.app.observer
+        observer.health.gateway_starting()
+        observer.metrics.gateway.source = self.gateway_latencies
+        # The heartbeat, the start-up integrity check and the metrics endpoint.
+        register_workers(self.app)
         for extension in walk_extensions():
             await self.load_extension(extension)
         log.info("loaded extensions: %s", ", ".join(self.extensions))

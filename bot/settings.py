@@ -265,6 +265,17 @@ class LogSettings(_Section):
     """Logging."""
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = Field(
+        default="text", description="text: one readable line per record; json: JSON lines.",
+    )
+
+
+class MetricsSettings(_Section):
+    """The Prometheus metrics and ``/healthz`` endpoint (one port per process)."""
+
+    enabled: bool = Field(default=False, description="Serve /metrics and /healthz over HTTP.")
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=9108, ge=0, le=65535, description="Port (0: any free port).")
 
 
 class Settings(_Section):
@@ -283,6 +294,7 @@ class Settings(_Section):
     reload: ReloadSettings = ReloadSettings()
     backup: BackupSettings = BackupSettings()
     log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
     default_timezone: str = "UTC"
 
     # Secrets: from the environment only (a config file holding them is refused).

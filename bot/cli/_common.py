@@ -28,8 +28,25 @@ def start(args: argparse.Namespace, *, quiet: bool = False) -> Settings:
 
     settings = settings_of(args)
     quiet = quiet and settings.log.level == "INFO"
-    setup_logging("WARNING" if quiet else settings.log.level)
+    setup_logging(
+        "WARNING" if quiet else settings.log.level,
+        settings.log.format,
+        secrets=known_secrets(settings),
+    )
     return settings
+
+
+def known_secrets(settings: Settings) -> list[str]:
+    """The configured secret values, which the log filter removes wherever they appear."""
+    values = [settings.discord_token, settings.anthropic_api_key]
+    found = [value.get_secret_value() for value in values if value is not None]
+    if settings.database.url:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(settings.database.url).password
+        if password:
+            found.append(str(password))
+    return found
 
 
 async def read_blocking(read: Callable[[], T]) -> T:

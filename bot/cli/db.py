@@ -69,6 +69,7 @@ def command(args: argparse.Namespace) -> int:
     if args.db_command == "check":
         return check(path)
     with _no_job_runner(settings.database_url):
+        _no_heartbeat(path)
         return restore(path, args.path)
 
 
@@ -110,8 +111,7 @@ def _no_job_runner(database_url: str) -> Iterator[None]:
 
     A running bot with jobs enabled (the default) holds an exclusive lock on
     ``<database>.jobs.lock`` (:mod:`bot.jobs.leader`); the restore holds it too while it works.
-    Nothing writes a heartbeat yet, so a bot with ``jobs.enabled = false`` or a console
-    session goes unnoticed: the help and the README say to stop the bot first.
+    A bot with ``jobs.enabled = false`` is seen by its heartbeat (:func:`_no_heartbeat`).
     """
     import fcntl
 
@@ -134,6 +134,26 @@ def _no_job_runner(database_url: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _no_heartbeat(database: Path) -> None:
+    """Refuse while a running bot's heartbeat in the database is younger than a minute.
+
+    Every running bot writes one every 15 s and removes it when it stops cleanly; a bot that
+    was killed leaves one that is too old within a minute. A console session writes none: the
+    help and the README say to stop everything that uses the file first.
+    """
+    from bot.db.backup import BackupError, running_heartbeats
+
+    if not database.exists():
+        return
+    running = running_heartbeats(database)
+    if running:
+        raise BackupError(
+            f"A tutorbot process is running on this database (its heartbeat: "
+            f"{'; '.join(running)}): stop it, then restore (a bot that was killed is "
+            "forgotten a minute after its last heartbeat). Nothing was restored."
+        )
 
 
 async def upgrade(settings: Settings) -> int:

@@ -50,6 +50,8 @@ LOCK_WAIT_MS = 10_000
 #: At most this many problems are listed by ``quick_check`` (the first one is what we show).
 MAX_PROBLEMS = 10
 BEFORE_RESTORE_SUFFIX = ".before-restore"
+#: A heartbeat younger than this means a bot is running on the file: restore refuses.
+HEARTBEAT_FRESH_S = 60.0
 
 
 class BackupError(TutorError):
@@ -240,6 +242,40 @@ def describe_check(result: CheckResult) -> str:
     )
 
 
+def running_heartbeats(path: Path, *, fresh_s: float = HEARTBEAT_FRESH_S) -> list[str]:
+    """The bot processes whose heartbeat in ``path`` is younger than ``fresh_s`` seconds.
+
+    A running bot writes ``heartbeat:<host>:<pid>`` to ``app_state`` every 15 s
+    (:mod:`bot.health`) and removes it when it stops cleanly. Returns ``host pid N s ago`` for
+    each; an unreadable file (damaged, no such table yet) has none that can be read.
+    """
+    import json
+    from datetime import UTC, datetime
+
+    from bot.db.models.app_state import HEARTBEAT_KEY_PREFIX
+
+    try:
+        with _connect(path, read_only=True) as conn:
+            conn.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
+            rows = conn.execute(
+                "SELECT value FROM app_state WHERE key LIKE ?", (f"{HEARTBEAT_KEY_PREFIX}%",)
+            ).fetchall()
+    except sqlite3.DatabaseError:
+        return []
+    now = datetime.now(UTC)
+    running = []
+    for (value,) in rows:
+        try:
+            beat = json.loads(value)
+            at = datetime.fromisoformat(beat["at"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        age = (now - at).total_seconds()
+        if -fresh_s < age < fresh_s:
+            running.append(f"{beat.get('host', '?')} pid {beat.get('pid', '?')} {max(age, 0):.0f} s ago")
+    return running
+
+
 def _revision_of(path: Path) -> str:
     """The migration revision stored in ``path``; refuses a database that is not ours."""
     try:
@@ -363,5 +399,6 @@ __all__ = [
     "describe_check",
     "pg_dump_hint",
     "restore",
+    "running_heartbeats",
     "sqlite_file",
 ]

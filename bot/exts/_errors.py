@@ -8,23 +8,19 @@ logs what a :class:`~discord.ui.DynamicItem` raises and the learner would see no
 from __future__ import annotations
 
 import logging
-import secrets
-from typing import Any
+from typing import Any, cast
 
 import discord
 from discord import app_commands
 
 from bot.errors import TutorError
-from bot.exts._interactions import send
+from bot.exts._interactions import app_of, send
+from bot.health import is_damaged_database
+from bot.observe import new_error_id
 from bot.ui import embeds
 from bot.ui.text import one_line, truncate
 
 log = logging.getLogger(__name__)
-
-
-def new_error_id() -> str:
-    """A short id the learner can quote and the operator can find in the log."""
-    return secrets.token_hex(4)
 
 
 def _describe(interaction: discord.Interaction[Any]) -> str:
@@ -76,14 +72,24 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     """Tell the learner what went wrong (ephemerally) and log what they can't fix."""
     text = message_for(error)
     if text is None:
-        error_id = new_error_id()
-        original = getattr(error, "original", None) or error
-        log.error(
-            "unexpected error %s in %s",
-            error_id,
-            _describe(interaction),
-            exc_info=(type(original), original, original.__traceback__),
-        )
+        original = cast(BaseException, getattr(error, "original", None) or error)
+        # An interaction's unit of work (Turn) gave the error an id for its log line already.
+        error_id = getattr(original, "error_id", None)
+        if is_damaged_database(original):
+            # The operator is told once, in one line (bot.observe), not by a traceback per
+            # command; the learner gets the usual apology.
+            if error_id is None:
+                app_of(interaction).observer.database_failed(original)
+            error_id = error_id or new_error_id()
+            log.info("database damaged: error %s in %s", error_id, _describe(interaction))
+        else:
+            error_id = error_id or new_error_id()
+            log.error(
+                "unexpected error %s in %s",
+                error_id,
+                _describe(interaction),
+                exc_info=(type(original), original, original.__traceback__),
+            )
         reply = embeds.apology(error_id)
     else:
         log.debug("told %s: %s", _describe(interaction), text)

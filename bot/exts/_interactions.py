@@ -1,7 +1,8 @@
 """What every extension does with an interaction: who is asking, replying, deferring in time.
 
 Every handler runs in a :class:`Turn`: the one unit of work per interaction (admission, the
-course runtime read once, a transaction only around service calls, timing and counting).
+course runtime read once, a transaction only around service calls, timing and counting, and
+the interaction's one log line and its metrics through ``app.observer``).
 
 Every reply goes through :func:`send` or :func:`edit`, which disable mentions on the message
 itself (on top of the bot-wide default), so nothing the bot says can ever ping anyone.
@@ -10,6 +11,7 @@ itself (on top of the bot-wide default), so nothing the bot says can ever ping a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -21,7 +23,11 @@ import discord
 
 from bot import runtime
 from bot.db.sqlite_inline import lock_wait
+from bot.errors import DatabaseBusyError, TutorError
+from bot.lifecycle import ShuttingDownError
+from bot.observe import FAILED, database_error_kind, new_error_id
 from bot.runtime import Unit, unit_of_work
+from bot.ui import custom_ids as ids
 
 if TYPE_CHECKING:
     from bot.app import AppContext
@@ -69,8 +75,32 @@ def interaction_name(interaction: discord.Interaction[Any]) -> str:
     data: Any = interaction.data or {}
     custom_id = str(data.get("custom_id", ""))
     kind = "modal" if interaction.type is discord.InteractionType.modal_submit else "button"
+    if not ids.has_handler(custom_id):
+        return f"{kind}:unknown"  # a stale or forged id: never a metric label of its own
     parts = custom_id.split(":")  # ``version:kind:...`` (bot.ui.custom_ids)
     return f"{kind}:{(parts[1] if len(parts) > 1 else parts[0])[:16]}"
+
+
+def outcome_of(error: BaseException | None) -> str:
+    """How an interaction ended, for its log line and metrics.
+
+    ``ok``; ``refused`` (a friendly "no": bad input, not allowed, rate limited); ``busy``
+    (another process held the database); ``timeout``; ``cancelled`` (a shutdown could not wait
+    for it); ``db_error`` (the database failed); ``error`` (a bug: the learner got an error id).
+    """
+    if error is None:
+        return "ok"
+    if isinstance(error, DatabaseBusyError):
+        return "busy"
+    if isinstance(error, TutorError):
+        return "refused"
+    if isinstance(error, asyncio.CancelledError):
+        return "cancelled"
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if database_error_kind(error) is not None:
+        return "db_error"
+    return "error"
 
 
 @dataclass
@@ -103,8 +133,11 @@ class Turn:
     ``async with Turn(interaction) as turn:`` wraps a handler's whole body. On entry it admits
     the interaction (a stopping app refuses it with a short "restarting" reply), reads the
     course runtime once (:attr:`runtime`) and starts the clock; on exit it counts and times
-    the interaction. Inside, :meth:`run` is the one way to call services: a transaction around
-    the call only, under the deadline, never across an await on Discord or Anthropic.
+    the interaction and writes its one log line and its metrics (``app.observer``): command,
+    guild, learner (an HMAC), latency, outcome (:func:`outcome_of`), what the handler noted
+    (:meth:`note`: /ask's engine and fallback reason) and, for a bug, the error id the learner
+    is shown. Inside, :meth:`run` is the one way to call services: a transaction around the
+    call only, under the deadline, never across an await on Discord or Anthropic.
     """
 
     def __init__(self, interaction: discord.Interaction[Any]) -> None:
@@ -113,6 +146,7 @@ class Turn:
         self.runtime = self.app.runtime  # read once: a course swap mid-interaction is not seen
         self.actor = Actor.of(interaction)
         self.name = interaction_name(interaction)
+        self.details: dict[str, Any] = {}
         self._started = 0.0
         #: What to tell the learner after the handler's reply (see :attr:`bot.runtime.Unit.notices`).
         self.notices: list[str] = []
@@ -127,14 +161,29 @@ class Turn:
         """The course of the runtime this interaction started with."""
         return self.runtime.course
 
+    def note(self, **details: Any) -> None:
+        """Add fields to this interaction's log line (and metrics).
+
+        /ask notes ``engine``, ``fallback`` and ``tokens_input``/``tokens_output``/
+        ``tokens_cache_read``/``tokens_cache_write``; the observer counts answers by engine
+        and fallback reason and the tokens spent.
+        """
+        self.details.update(details)
+
     async def __aenter__(self) -> Turn:
         # Hooks that see every interaction go here and in __aexit__ (admission for a graceful
-        # shutdown, metrics): nowhere else.
-        self.app.admission.enter()  # raises ShuttingDownError (a friendly reply) when stopping
+        # shutdown, the log line, metrics): nowhere else.
+        try:
+            self.app.admission.enter()  # raises ShuttingDownError (a friendly reply) if stopping
+        except ShuttingDownError:
+            self._observe(0.0, "restarting", None)
+            raise
         self._started = time.perf_counter()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, error: BaseException | None, _: object
+    ) -> None:
         try:
             if exc_type is None and self.notices:
                 await self._tell_notices()
@@ -142,6 +191,7 @@ class Turn:
             elapsed = time.perf_counter() - self._started
             self.app.admission.leave()
             STATS.record(self.name, elapsed, failed=exc_type is not None)
+            await self._finish(elapsed, error)
 
     async def _tell_notices(self) -> None:
         """Show pending notices privately after the reply, then mark them shown.
@@ -157,6 +207,36 @@ class Turn:
             return
         async with self.app.db.sessions.begin() as session:
             await self.runtime.services.reminders.notice_shown(session, self.actor.user_id)
+
+    async def _finish(self, elapsed: float, error: BaseException | None) -> None:
+        """The interaction's log line and metrics (an error gets the id the learner sees)."""
+        outcome = outcome_of(error)
+        error_id = None
+        if error is not None and outcome in FAILED:
+            # The error handler shows the learner this same id (bot.exts._errors).
+            error_id = getattr(error, "error_id", None) or new_error_id()
+            with contextlib.suppress(AttributeError):
+                error.error_id = error_id  # type: ignore[attr-defined]
+            if outcome == "db_error":
+                self.app.observer.database_failed(error)
+        elif isinstance(error, DatabaseBusyError):
+            self.app.observer.database_failed(error)
+        if outcome != "cancelled":
+            # The database failing: the line goes out without the learner.
+            with contextlib.suppress(Exception):
+                await self.app.observer.load_learner_key(self.app.db)
+        self._observe(elapsed, outcome, error_id)
+
+    def _observe(self, seconds: float, outcome: str, error_id: str | None) -> None:
+        self.app.observer.interaction(
+            command=self.name,
+            guild_id=self.actor.guild_id,
+            user_id=self.actor.user_id,
+            seconds=seconds,
+            outcome=outcome,
+            error_id=error_id,
+            details=self.details,
+        )
 
     async def run(
         self,

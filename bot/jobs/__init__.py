@@ -54,6 +54,7 @@ def build_job_runner(
             sync_seconds=jobs.sync_seconds,
             send_per_second=jobs.send_per_second,
             limiter=limiter,
+            observer=app.observer,
         )
     )
     if digest_poster is not None:
@@ -68,6 +69,7 @@ def build_job_runner(
                 weekday=maintainers.digest_weekday,
                 hour=maintainers.digest_hour,
                 retention_days=maintainers.ask_log_retention_days,
+                observer=app.observer,
             )
         )
     backup = app.settings.backup
@@ -81,13 +83,14 @@ def build_job_runner(
                 at=BackupJobs.parse_time(backup.schedule),
                 zone=backup.timezone,
                 keep=backup.keep,
+                observer=app.observer,
             )
         )
     if reminder_sender is not None:
         runner.add_feature(
             # The service is read from the current runtime at each sweep (it may be swapped).
             ReminderJobs(app.db, lambda: app.services.reminders, reminder_sender,
-                         limiter=limiter)
+                         limiter=limiter, observer=app.observer)
         )
     return runner
 

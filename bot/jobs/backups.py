@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,6 +29,9 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.db.backup import BackupError, backup, pg_dump_hint, sqlite_file
 from bot.db.base import utcnow
 from bot.jobs.runner import JobTracker
+
+if TYPE_CHECKING:
+    from bot.observe import Observer
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,7 @@ class BackupJobs:
         zone: str = "UTC",
         keep: int = 7,
         clock: Callable[[], datetime] = utcnow,
+        observer: Observer | None = None,
     ) -> None:
         self.database_url = database_url
         self.folder = folder
@@ -82,7 +87,7 @@ class BackupJobs:
         self.zone = ZoneInfo(zone)
         self.keep = keep
         self.clock = clock
-        self._jobs = JobTracker("backup")
+        self._jobs = JobTracker("backup", observer)
 
     @classmethod
     def parse_time(cls, text: str) -> time:

@@ -44,6 +44,7 @@ from bot.services.guild_config import GuildConfigService
 from bot.services.schedules import ScheduleService, fire_times, trigger_for
 
 if TYPE_CHECKING:
+    from bot.observe import Observer
     from bot.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,10 @@ class RateLimiter:
             await asyncio.sleep(delay)
 
 
+#: A post made later than this after its time counts as late (metrics).
+LATE_AFTER = timedelta(minutes=1)
+
+
 @dataclass
 class SendOutcome:
     """What happened to one send, for tests and logs."""
@@ -87,6 +92,28 @@ class SendOutcome:
     message_id: int | None = None
     error: str | None = None
     paused: bool = False
+    late: bool = False  # made over LATE_AFTER after its time (a catch-up, a retry)
+
+    def job_counts(self) -> dict[str, int]:
+        """For the job's log line and metrics (:class:`bot.jobs.runner.Counted`)."""
+        made = self.message_id is not None
+        return {"posts_made": int(made), "posts_late": int(made and self.late)}
+
+
+@dataclass
+class MaintainReport:
+    """What one maintenance run did: posts sent again, posts given up, posts closed."""
+
+    sent: list[SendOutcome]
+    missed: int = 0
+
+    def job_counts(self) -> dict[str, int]:
+        """For the job's log line and metrics (:class:`bot.jobs.runner.Counted`)."""
+        counts = {"posts_made": 0, "posts_late": 0, "posts_missed": self.missed}
+        for outcome in self.sent:
+            for name, value in outcome.job_counts().items():
+                counts[name] += value
+        return counts
 
 
 class DailyQuizJobs:
@@ -109,6 +136,7 @@ class DailyQuizJobs:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         limiter: RateLimiter | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.db = db
         # Either fixed services, or the app's current ones read at each use (``services``),
@@ -134,7 +162,7 @@ class DailyQuizJobs:
         self._known: dict[int, tuple[Any, ...]] = {}
         self._not_before: dict[int, datetime] = {}
         self._busy: set[int] = set()
-        self._jobs = JobTracker("daily-quiz")
+        self._jobs = JobTracker("daily-quiz", observer)
         self._db_slots = asyncio.Semaphore(DB_SLOTS)
 
     @property
@@ -178,8 +206,9 @@ class DailyQuizJobs:
                           id="daily:sync", replace_existing=True)
         scheduler.add_job(self._tracked(self.maintain), IntervalTrigger(seconds=MAINTAIN_SECONDS),
                           id="daily:maintain", replace_existing=True)
-        await self.catch_up()
-        await self.maintain()
+        # Counted and logged like the scheduled runs; a failure still fails the start.
+        await self._jobs.wrap(self.catch_up, reraise=True)()
+        await self._jobs.wrap(self.maintain, reraise=True)()
 
     async def end(self) -> None:
         """Let sends in flight finish (each is one Discord call), bounded by the caller."""
@@ -287,7 +316,8 @@ class DailyQuizJobs:
                 if found is not None:
                     async with self._unit() as session:
                         await self.daily.mark_posted(session, post.post_id, found, now)
-                    return SendOutcome(post.post_id, message_id=found)
+                    return SendOutcome(post.post_id, message_id=found,
+                                       late=now - post.due_at > LATE_AFTER)
             await self.limiter.wait()
             message_id = await self.publisher.post_daily(post)
         except PublishError as exc:
@@ -298,10 +328,12 @@ class DailyQuizJobs:
                                       now)
         finally:
             self._busy.discard(post.post_id)
+        posted_at = self.clock()
         async with self._unit() as session:
-            await self.daily.mark_posted(session, post.post_id, message_id, self.clock())
+            await self.daily.mark_posted(session, post.post_id, message_id, posted_at)
         self._not_before.pop(post.post_id, None)
-        return SendOutcome(post.post_id, message_id=message_id)
+        return SendOutcome(post.post_id, message_id=message_id,
+                           late=max(now, posted_at) - post.due_at > LATE_AFTER)
 
     async def _failed(self, post: PostToSend, exc: PublishError, now: datetime) -> SendOutcome:
         text = str(exc) or type(exc).__name__
@@ -334,15 +366,18 @@ class DailyQuizJobs:
 
     # --- retries and closing ---------------------------------------------------------------
 
-    async def maintain(self, now: datetime | None = None) -> None:
+    async def maintain(self, now: datetime | None = None) -> MaintainReport:
         """Retry claims without a message, then close posts whose time is up."""
         now = now or self.clock()
-        await self.retry_unposted(now)
+        report = await self._retry_unposted(now)
         await self.close_due(now)
+        return report
 
     async def retry_unposted(self, now: datetime | None = None) -> list[SendOutcome]:
         """Send again every claim left without a message id (crash or failure after the claim)."""
-        now = now or self.clock()
+        return (await self._retry_unposted(now or self.clock())).sent
+
+    async def _retry_unposted(self, now: datetime) -> MaintainReport:
         async with self._unit() as session:
             given_up = await self.daily.give_up_unposted(session, before=now - self.grace, now=now)
             pending = await self.daily.unposted(session, since=now - self.grace)
@@ -354,7 +389,7 @@ class DailyQuizJobs:
             if post.post_id in self._busy or self._not_before.get(post.post_id, now) > now:
                 continue
             outcomes.append(await self._send(post, now, resend=True))
-        return outcomes
+        return MaintainReport(outcomes, missed=given_up)
 
     async def close_due(self, now: datetime | None = None) -> list[int]:
         """Close posts past their closing time: disable buttons, post results. Ids closed."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,6 +32,9 @@ from bot.db.upsert import insert_ignore
 from bot.jobs.ports import PublishError, RetryableError
 from bot.jobs.runner import JobTracker
 from bot.services.maintain import Digest, MaintainService, iso_week
+
+if TYPE_CHECKING:
+    from bot.observe import Observer
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,7 @@ class MaintainerJobs:
         hour: int = 9,
         retention_days: int = 180,
         clock: Callable[[], datetime] = utcnow,
+        observer: Observer | None = None,
     ) -> None:
         self.db = db
         # A callable gives the service over the app's current course at each use (a live
@@ -90,7 +94,7 @@ class MaintainerJobs:
         self.hour = hour
         self.retention_days = retention_days
         self.clock = clock
-        self._jobs = JobTracker("maintainers")
+        self._jobs = JobTracker("maintainers", observer)
 
     @property
     def service(self) -> MaintainService:

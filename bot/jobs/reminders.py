@@ -28,7 +28,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -39,6 +39,9 @@ from bot.jobs.daily import RateLimiter
 from bot.jobs.ports import DmClosedError, PublishError
 from bot.jobs.runner import JobTracker
 from bot.services.reminders import ReminderService, ReminderToSend
+
+if TYPE_CHECKING:
+    from bot.observe import Observer
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,7 @@ class ReminderJobs:
         limiter: RateLimiter,
         clock: Callable[[], datetime] = utcnow,
         sweep_seconds: float = SWEEP_SECONDS,
+        observer: Observer | None = None,
     ) -> None:
         self.db = db
         self.service = service
@@ -96,7 +100,7 @@ class ReminderJobs:
         self.limiter = limiter
         self.clock = clock
         self.sweep_seconds = sweep_seconds
-        self._jobs = JobTracker("reminders")
+        self._jobs = JobTracker("reminders", observer)
         self._busy: set[str] = set()
         self._not_before: dict[int, datetime] = {}
         self._failures: dict[int, int] = {}

@@ -16,15 +16,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.jobs.leader import Leadership
 
+if TYPE_CHECKING:
+    from bot.observe import Observer
+
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Counted(Protocol):
+    """A job's result that says what the run did (``posts_made``, ``posts_late``, ...)."""
+
+    def job_counts(self) -> Mapping[str, int]:
+        """What this result counts for, by name."""
+        ...
+
+
+def counts_of(result: object) -> dict[str, int]:
+    """What a job's result counts for: a :class:`Counted`, or an iterable of them."""
+    items: Iterable[object]
+    if isinstance(result, Counted):
+        items = (result,)
+    elif isinstance(result, list | tuple):
+        items = result
+    else:
+        return {}
+    totals: dict[str, int] = {}
+    for item in items:
+        if isinstance(item, Counted):
+            for name, value in item.job_counts().items():
+                totals[name] = totals.get(name, 0) + value
+    return totals
 
 
 class JobTracker:
@@ -32,29 +62,60 @@ class JobTracker:
 
     :meth:`wrap` turns a coroutine function into an APScheduler job that is counted while it
     runs and whose exceptions are logged (with ``label``) instead of reaching the scheduler.
+    Each run ends with one log line and its metrics (through ``observer``, the app's, when
+    given): the job, its latency, its outcome, what its result counts (:class:`Counted`) and,
+    when it failed, an error id that the traceback's line carries too.
     """
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, observer: Observer | None = None) -> None:
         self.label = label
+        self.observer = observer
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def wrap(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
-        """``fn`` as a tracked job that never raises."""
+    def wrap(
+        self, fn: Callable[..., Awaitable[Any]], *, reraise: bool = False
+    ) -> Callable[..., Awaitable[None]]:
+        """``fn`` as a tracked job that never raises (unless ``reraise``: a step of ``begin``)."""
+        job = f"{self.label}:{getattr(fn, '__name__', 'job')}"
 
         async def run(*args: Any) -> None:
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.add(task)
+            started = time.perf_counter()
+            outcome, counts, error_id = "ok", {}, None
             try:
-                await fn(*args)
-            except Exception:
-                log.exception("%s job %s failed", self.label, getattr(fn, "__name__", fn))
+                counts = counts_of(await fn(*args))
+            except Exception as exc:
+                from bot.observe import database_error_kind, new_error_id
+
+                error_id = new_error_id()
+                damaged = self.observer is not None and self.observer.database_failed(exc)
+                outcome = "db_error" if database_error_kind(exc) else "error"
+                if damaged:  # the operator had their one line
+                    log.info("%s job %s failed: the database is damaged (error %s)",
+                             self.label, getattr(fn, "__name__", fn), error_id)
+                elif not reraise:
+                    log.exception("%s job %s failed (error %s)", self.label,
+                                  getattr(fn, "__name__", fn), error_id)
+                if reraise:
+                    self._observe(job, started, outcome, counts, error_id)
+                    raise
             finally:
                 if task is not None:
                     self._tasks.discard(task)
+            self._observe(job, started, outcome, counts, error_id)
 
         run.__name__ = getattr(fn, "__name__", "job")
         return run
+
+    def _observe(
+        self, job: str, started: float, outcome: str, counts: dict[str, int],
+        error_id: str | None,
+    ) -> None:
+        if self.observer is not None:
+            self.observer.job(job=job, seconds=time.perf_counter() - started, outcome=outcome,
+                              counts=counts, error_id=error_id)
 
     async def drain(self) -> None:
         """Wait for the jobs running now (the caller bounds the wait)."""

@@ -324,3 +324,27 @@ def test_restore_refuses_while_a_bot_runs_the_jobs_on_the_file(tmp_path: Path) -
     # Once it has stopped, the restore goes ahead.
     result = _tutorbot(tmp_path, "db", "restore", "b.sqlite3")
     assert result.returncode == 0, result.stderr
+
+
+def test_restore_refuses_while_a_bot_heartbeat_is_younger_than_a_minute(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.health import heartbeat_value
+
+    live = _live(tmp_path)
+    assert _tutorbot(tmp_path, "db", "backup", "b.sqlite3").returncode == 0
+
+    def beat(at: datetime) -> None:
+        # What a running bot writes every 15 s (a bot with jobs disabled holds no lock file).
+        with sqlite3.connect(live) as conn:
+            conn.execute("INSERT OR REPLACE INTO app_state (key, value, updated_at) "
+                         "VALUES ('heartbeat:elsewhere:4242', ?, ?)",
+                         (heartbeat_value(at), at.isoformat()))
+
+    beat(datetime.now(UTC) - timedelta(seconds=20))
+    _refused(tmp_path, live, tmp_path / "b.sqlite3", "is running on this database",
+             "heartbeat", "stop it")
+    # A bot killed over a minute ago left its last heartbeat behind: restore goes ahead.
+    beat(datetime.now(UTC) - timedelta(seconds=90))
+    result = _tutorbot(tmp_path, "db", "restore", "b.sqlite3")
+    assert result.returncode == 0, result.stderr

@@ -105,6 +105,8 @@ class GatewaySession:
 
 async def gateway_handler(fake: FakeDiscord, request: web.Request) -> web.WebSocketResponse:
     """Serve one websocket connection: HELLO, then IDENTIFY or RESUME, then heartbeats."""
+    if fake.gateway_down:
+        raise web.HTTPServiceUnavailable()
     ws = web.WebSocketResponse(max_msg_size=0)
     await ws.prepare(request)
     fake._connections.add(ws)

@@ -108,6 +108,8 @@ class FakeDiscord:
         self.global_rate_limit = global_rate_limit
         #: Default seconds a test waits for the bot.
         self.wait_timeout = wait_timeout
+        #: While True the gateway refuses connections (:meth:`gateway_outage`).
+        self.gateway_down = False
 
         self.bot_user = FakeUser(self.ids.next(), bot_name, bot=True)
         self.application_id = self.bot_user.id
@@ -614,6 +616,17 @@ class FakeDiscord:
         for session in self.live_sessions():
             if session.owns_guild(guild_id):
                 await session.dispatch(event, data)
+
+    async def gateway_outage(self) -> None:
+        """The gateway goes away: live connections close (4000: resumable) and new ones are
+        refused with 503 until :meth:`gateway_back`."""
+        self.gateway_down = True
+        for ws in list(self._connections):
+            await ws.close(code=4000, message=b"outage")
+
+    def gateway_back(self) -> None:
+        """The gateway accepts connections again (the client reconnects after its back-off)."""
+        self.gateway_down = False
 
     async def reconnect(self) -> None:
         """Ask every live session to reconnect (op 7) and wait until each has resumed."""

@@ -352,3 +352,59 @@ async def test_a_process_with_jobs_disabled_never_leads(app: AppContext) -> None
     await runner.start()
     assert not await runner.wait_leading(0.3)
     await runner.stop()
+
+
+async def test_posts_made_late_and_missed_are_counted_with_one_line_per_job(
+    app: AppContext, publisher: RecordingPublisher, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.jobs.runner import JobTracker
+
+    observer = app.observer
+    jobs = DailyQuizJobs(
+        app.db, daily=app.services.daily, schedules=app.services.schedules,
+        guild_config=app.services.guild_config, publisher=publisher,
+        grace=timedelta(hours=2), send_per_second=1000, clock=lambda: NINE, observer=observer,
+    )
+    tracker = JobTracker("daily-quiz", observer)
+    await observer.load_learner_key(app.db)
+    caplog.set_level("DEBUG", logger="tutorbot.events")
+    on_time = await _schedule(app)  # 09:00 Berlin: NINE
+    await _schedule(app, "08:00")  # an hour ago: the catch-up posts it late
+    await tracker.wrap(jobs.fire)(on_time, NINE + timedelta(seconds=1))
+    await tracker.wrap(jobs.catch_up)(NINE)
+    # A claim never posted, given up after the grace window: missed.
+    missed = await _schedule(app, "07:00", zone="UTC", created=NINE - timedelta(days=3))
+    async with app.db.sessions.begin() as session:
+        await app.services.daily.claim(session, missed, NINE - timedelta(hours=1),
+                                       now=NINE - timedelta(hours=3))
+    await tracker.wrap(jobs.maintain)(NINE)
+
+    def metric(name: str) -> float:
+        return observer.metrics.registry.get_sample_value(name) or 0.0
+
+    assert metric("tutorbot_daily_posts_made_total") == 2
+    assert metric("tutorbot_daily_posts_late_total") == 1
+    assert metric("tutorbot_daily_posts_missed_total") == 1
+    lines = [r.getMessage() for r in caplog.records if r.name == "tutorbot.events"]
+    assert len(lines) == 3
+    assert "job=daily-quiz:fire" in lines[0] and "posts_made=1" in lines[0]
+    assert "posts_late=1" in lines[1] and "outcome=ok" in lines[1]
+    assert "posts_missed=1" in lines[2] and "version=" in lines[2]
+
+
+async def test_a_failing_job_has_an_error_id_in_its_line_and_its_traceback(
+    app: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.jobs.runner import JobTracker
+
+    async def broken() -> None:
+        raise RuntimeError("boom")
+
+    await JobTracker("daily-quiz", app.observer).wrap(broken)()
+    line = next(r.getMessage() for r in caplog.records if r.name == "tutorbot.events")
+    assert "job=daily-quiz:broken" in line and "outcome=error" in line
+    error_id = line.split("error_id=")[1].split()[0]
+    traceback = next(r for r in caplog.records if r.exc_info)
+    assert error_id in traceback.getMessage()
+    assert app.observer.metrics.registry.get_sample_value(
+        "tutorbot_jobs_total", {"job": "daily-quiz:broken", "outcome": "error"}) == 1
