@@ -1,13 +1,14 @@
 """Review reminders: a learner's opt-in daily DM when enough reviews are due.
 
-A learner turns reminders on with a local time of day (``/remind on 18:30``). From that time on,
-within the job runner's grace window, the sweep (:mod:`bot.jobs.reminders`) finds them due when
-at least ``min_due`` of their review cards are due, claims ``job_claim(kind='reminder',
-key='<learner>:<local date>')`` and only then sends the DM: one a day, whichever process sweeps.
+A learner turns reminders on with a local time of day (``/remind on 18:30``). From that time
+on, within the job runner's grace window, the sweep (:mod:`bot.jobs.reminders`) finds them due
+when at least ``review.remind_min_due`` of their review cards are due, claims
+``job_claim(kind='reminder', key='<learner>:<local date>')`` and only then sends the DM: one a
+day, whichever process sweeps.
 "Snooze 1 h" asks for one re-send that day (claimed as ``'<learner>:<local date>:snooze'``).
 
 Times follow the learner's zone (``learner.timezone``) across DST: 18:30 stays 18:30 local; a
-time skipped by a spring-forward falls on the first valid moment after it; a repeated hour
+time skipped by a spring-forward falls as far after the gap as it was into it; a repeated hour
 sends once (the claim is per local date).
 
 Only Discord's "cannot send messages to this user" (403, code 50007) switches reminders off,
@@ -142,7 +143,7 @@ class ReminderService:
                     break
         return ReminderView(
             enabled=row.enabled, local_time=row.local_time, timezone=zone,
-            default_zone=zone == self.default_timezone, min_due=row.min_due, next_at=next_at,
+            default_zone=zone == self.default_timezone, min_due=self.min_due, next_at=next_at,
             off_reason=row.off_reason,
         )
 
@@ -257,7 +258,7 @@ class ReminderService:
     async def to_send(
         self, session: AsyncSession, now: datetime | None = None
     ) -> list[ReminderToSend]:
-        """Reminders due now and not yet claimed, with at least their ``min_due`` reviews due.
+        """Reminders due now and not yet claimed, with at least ``min_due`` reviews due.
 
         Due: the learner's local reminder time today (or yesterday, for a late time whose grace
         runs past midnight) has passed by less than the grace window (a bot down at that time
@@ -265,13 +266,12 @@ class ReminderService:
         """
         now = now or utcnow()
         rows = (await session.execute(
-            select(Reminder.learner_id, Reminder.local_time, Reminder.min_due,
-                   Reminder.snoozed_until, Reminder.resent_on, Reminder.updated_at,
+            select(Reminder.learner_id, Reminder.local_time, Reminder.snoozed_until, Reminder.resent_on, Reminder.updated_at,
                    Learner.timezone)
             .join(Learner, Learner.id == Reminder.learner_id)
             .where(Reminder.enabled.is_(True))
         )).all()
-        wanted: dict[str, tuple[int, date, bool, int]] = {}
+        wanted: dict[str, tuple[int, date, bool]] = {}
         for row in rows:
             zone = zone_of(row.timezone)
             today = now.astimezone(zone).date()
@@ -279,12 +279,11 @@ class ReminderService:
                 moment = reminder_moment(day, row.local_time, zone)
                 # Not a time that passed before the learner turned reminders on (or changed it).
                 if row.updated_at <= moment <= now < moment + self.grace:
-                    wanted[claim_key(row.learner_id, day)] = (
-                        row.learner_id, day, False, row.min_due)
+                    wanted[claim_key(row.learner_id, day)] = (row.learner_id, day, False)
             if row.snoozed_until is not None and row.resent_on is not None \
                     and row.snoozed_until <= now < row.snoozed_until + self.grace:
                 wanted[claim_key(row.learner_id, row.resent_on, resend=True)] = (
-                    row.learner_id, row.resent_on, True, row.min_due)
+                    row.learner_id, row.resent_on, True)
         if not wanted:
             return []
         claimed = set(await session.scalars(
@@ -302,9 +301,10 @@ class ReminderService:
             .group_by(ReviewCard.learner_id)
         )}
         found = []
-        for key, (learner_id, day, resend, min_due) in sorted(open_keys.items()):
+        for key, (learner_id, day, resend) in sorted(open_keys.items()):
             count = int(due.get(learner_id, 0))
-            if count >= min_due:
+            # The operator's current setting (the row keeps the value it was turned on with).
+            if count >= self.min_due:
                 found.append(ReminderToSend(learner_id=learner_id, local_date=day, due=count,
                                             resend=resend, key=key, nonce=nonce_of(key)))
         return found

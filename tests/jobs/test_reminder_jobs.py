@@ -106,6 +106,20 @@ async def test_a_reminder_goes_at_the_learners_local_time_across_dst(
                                  f"{ALICE}:2026-10-26"]
 
 
+async def test_a_time_skipped_by_spring_forward_comes_after_the_gap(
+    app: AppContext, sender: RecordingSender
+) -> None:
+    # Berlin skips 02:00-03:00 on Sunday 29 March 2026: a 02:30 reminder comes at 03:30 local
+    # (01:30 UTC), as a daily quiz at 02:30 would; the day before it is 02:30 local (01:30 UTC).
+    await learner(app, ALICE, at="02:30", on=datetime(2026, 3, 20, 12, 0, tzinfo=UTC))
+    jobs = jobs_for(app, sender)
+    assert len(await jobs.sweep(datetime(2026, 3, 28, 1, 30, tzinfo=UTC))) == 1
+    assert await jobs.sweep(datetime(2026, 3, 29, 1, 29, tzinfo=UTC)) == []
+    [outcome] = await jobs.sweep(datetime(2026, 3, 29, 1, 30, tzinfo=UTC))
+    assert outcome.key == f"{ALICE}:2026-03-29"
+    assert len(await jobs.sweep(datetime(2026, 3, 30, 0, 30, tzinfo=UTC))) == 1  # summer time
+
+
 async def test_none_when_fewer_than_n_are_due_and_none_after_the_grace_window(
     app: AppContext, sender: RecordingSender
 ) -> None:

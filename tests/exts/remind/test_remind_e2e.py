@@ -142,6 +142,35 @@ async def test_the_dm_snoozes_once_then_turns_off(
         assert row is not None and not row.enabled
 
 
+async def test_dms_at_local_time_across_dst_and_none_with_fewer_than_n_due(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    await run(fake, "alice", "settings timezone", {"zone": "Europe/Berlin"})
+    await run(fake, "alice", "remind on", {"time": "18:30"})
+    alice = fake.user("alice").id
+    start = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
+    async with app.db.sessions.begin() as session:
+        row = await session.get(Reminder, alice)
+        assert row is not None
+        row.updated_at = start
+    await cards_due(app, alice, 4, start)  # one fewer than review.remind_min_due (5)
+    jobs = sweeper(app, tutor)
+    assert await jobs.sweep(datetime(2026, 10, 24, 16, 30, tzinfo=UTC)) == []
+    assert dms(fake, "alice") == []
+    async with app.db.sessions.begin() as session:
+        session.add(ReviewCard(learner_id=alice, question_id="fx.fifth", due=start, state=1,
+                               reps=0, lapses=0, suspended=False))
+    # Five due now: within the grace window after 18:30, the day's DM goes.
+    assert len(await jobs.sweep(datetime(2026, 10, 24, 16, 31, tzinfo=UTC))) == 1
+    # Berlin leaves summer time on 25 October: 18:30 local is then 17:30 UTC, not 16:30.
+    for day in (25, 26):
+        assert await jobs.sweep(datetime(2026, 10, day, 16, 30, tzinfo=UTC)) == []
+        assert await jobs.sweep(datetime(2026, 10, day, 17, 29, tzinfo=UTC)) == []
+        assert len(await jobs.sweep(datetime(2026, 10, day, 17, 30, tzinfo=UTC))) == 1
+    assert len(dms(fake, "alice")) == 3
+    assert all("5 questions are due" in dm.content for dm in dms(fake, "alice"))
+
+
 async def test_a_forged_click_on_someone_elses_reminder_is_refused(
     fake: FakeDiscord, tutor: TutorBot, app: AppContext
 ) -> None:
