@@ -21,7 +21,7 @@ from bot.db.models import Learner, Reminder, ReviewCard
 from bot.db.models.daily import JobClaim
 from bot.errors import InvalidInputError
 from bot.jobs.daily import RateLimiter
-from bot.jobs.ports import DmClosedError, PublishError, RetryableError
+from bot.jobs.ports import DmClosedError, RetryableError
 from bot.jobs.reminders import ReminderJobs
 from bot.services.reminders import ReminderToSend
 
@@ -35,12 +35,16 @@ class RecordingSender:
     def __init__(self) -> None:
         self.ids = itertools.count(900_000)
         self.sent: list[ReminderToSend] = []
-        self.failures: list[PublishError] = []
+        self.failures: dict[int, list[Exception]] = {}  # per learner, the next answers
         self.delay = 0.0
 
+    def fail(self, learner_id: int, failure: Exception) -> None:
+        """Discord answers ``failure`` to the next DM to ``learner_id``."""
+        self.failures.setdefault(learner_id, []).append(failure)
+
     async def open_dm(self, learner_id: int) -> int:
-        if self.failures:
-            raise self.failures.pop(0)
+        if self.failures.get(learner_id):
+            raise self.failures[learner_id].pop(0)
         return 50_000 + learner_id
 
     async def send_reminder(self, channel_id: int, reminder: ReminderToSend) -> int:
@@ -194,7 +198,7 @@ async def test_dms_closed_switch_reminders_off_and_the_learner_is_told_once(
     app: AppContext, sender: RecordingSender
 ) -> None:
     await learner(app, ALICE, on=datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
-    sender.failures.append(DmClosedError("50007", status=403))
+    sender.fail(ALICE, DmClosedError("50007", status=403))
     [outcome] = await jobs_for(app, sender).sweep(berlin(2026, 12, 1, 18, 31))
     assert outcome.switched_off
     reminders = app.services.reminders
@@ -221,7 +225,7 @@ async def test_other_failures_are_retried_later_without_looping(
     await learner(app, ALICE, on=datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
     await learner(app, BOB, on=datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
     jobs = jobs_for(app, sender)
-    sender.failures.append(failure)
+    sender.fail(ALICE, failure)
     first = await jobs.sweep(berlin(2026, 12, 1, 18, 31))
     assert sorted((o.learner_id, o.error is None) for o in first) == [(ALICE, False), (BOB, True)]
     assert await claims(app) == [f"{BOB}:2026-12-01"]  # Alice's claim was given back
@@ -239,7 +243,7 @@ async def test_an_unexpected_error_is_logged_and_retried(
 ) -> None:
     await learner(app, ALICE, on=datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
     jobs = jobs_for(app, sender)
-    sender.failures.append(ValueError("a bug"))  # type: ignore[arg-type]
+    sender.fail(ALICE, ValueError("a bug"))
     [outcome] = await jobs.sweep(berlin(2026, 12, 1, 18, 31))
     assert outcome.error == "a bug"
     assert len(await jobs.sweep(berlin(2026, 12, 1, 18, 40))) == 1
