@@ -55,6 +55,8 @@ WARM_UP = 20
 TARGET_COLD_S = 5.0
 TARGET_RSS_MB = 500.0
 MODES = ("fused", "bm25", "dense")
+#: A labelled question this close to a guide (a phrasing or a quiz question) all but repeats it.
+NEAR_GUIDE_COSINE = 0.8
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,22 @@ def main() -> int:
         f"lesson cited first right {len(first_right)}/{len(in_course)} ({first_share:.2f}); "
         f"off-course declined {len(declined)}/{len(outside)} ({decline_share:.2f}); "
         f"mean answer length {mean_chars:.0f} characters (max {max(lengths, default=0)})"
+    )
+    # The snippets' phrasings and the quiz questions are in the index: a labelled question that
+    # all but repeats one of them measures recall of the index, not understanding. Say how many
+    # there are, and the key-fact share on the others.
+    every = len(retriever.passages)
+    near = {
+        q.id for q in in_course
+        if max(h.guide for h in retriever.search(q.question, every)) >= NEAR_GUIDE_COSINE
+    }
+    others = [q for q in in_course if q.id not in near]
+    others_fact = [q for q in others if q in with_fact]
+    print(
+        f"  {len(near)}/{len(in_course)} in-course questions all but repeat a phrasing or quiz "
+        f"question of the course (cosine >= {NEAR_GUIDE_COSINE}); on the other {len(others)}: "
+        f"key fact held {len(others_fact)}/{len(others)} "
+        f"({len(others_fact) / max(1, len(others)):.2f})"
     )
     misses = [q for q in in_course if q not in with_fact]
     for q in misses:

@@ -22,6 +22,10 @@ LAYERNORM = (
     "Layer normalization rescales the numbers inside each layer to a standard range. It keeps "
     "training stable, so deep stacks of layers can learn."
 )
+VAE = (
+    "A VAE compresses an image into a short list of numbers and rebuilds it. VAEs were introduced "
+    "in 2013 by Diederik Kingma and Max Welling."
+)
 ATTENTION = (
     "Attention lets every token weigh the other tokens it can see. The weights say how much each "
     "token matters when updating the meaning of the current one."
@@ -34,6 +38,7 @@ def _course() -> Course:
         Snippet("t.tokens", "t", "Tokenization", TOKENS, 1),
         Snippet("t.norm", "t", "Layer normalization", LAYERNORM, 2),
         Snippet("t.attention", "t", "Attention", ATTENTION, 3),
+        Snippet("t.vae", "t", "Variational autoencoders", VAE, 4),
     )
     questions = (
         Question("t.q1", "t", "t.norm", QuestionKind.SINGLE,
@@ -92,3 +97,14 @@ def test_a_question_that_repeats_a_quiz_question_finds_its_passage(small: Retrie
     question = "why do deep stacks of layers need their numbers kept in a standard range"
     hits = small.search(question)
     assert hits[0].passage.snippet_id == "t.norm" and hits[0].guide >= 0.9
+
+
+def test_who_invented_an_acronym_is_about_the_acronym(small: Retriever) -> None:
+    """ "invented" is the question's frame, not a topic the course must name: the rare course
+    term (VAE) is what the course has to cover, and the answer names the inventors.
+    """
+    question = "who invented vaes"
+    hits = small.search(question)
+    assert "vae" in hits[0].terms
+    answer = answer_locally(question, hits)
+    assert answer.supported and "Kingma" in answer.text

@@ -59,7 +59,7 @@ def test_quick_mode_runs(tmp_path: Path) -> None:
     out = result.stdout
     for section in ("hit@1", "fused", "bm25", "dense", "key fact held", "wrongly declined",
                     "lesson cited first", "mean answer length", "latency", "end to end",
-                    "cold start"):
+                    "cold start", "all but repeat a phrasing"):
         assert section in out, out
     assert "2 in the course" in out and "1 outside" in out
     assert "targets:" in out

@@ -59,9 +59,14 @@ def term_words(text: str) -> frozenset[str]:
     return words | frozenset(stems(parts))
 
 
-#: Words of a question's frame ("what does X stand for"), never a course term themselves.
+#: Words of a question's frame ("what does X stand for", "who invented X"), never a course
+#: term themselves.
 FRAME_WORDS = frozenset(
-    stems("stand stands refer refers meaning means define definition call called name work".split())
+    stems(
+        """stand stands refer refers meaning means define definition call called name work
+        invented invent created made built introduced developed released wrote came"""
+        .split()
+    )
 )
 
 #: An acronym or a model name as the course spells it: two capitals (RLHF, WordPiece) or
