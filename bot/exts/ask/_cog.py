@@ -197,7 +197,7 @@ class Ask(commands.Cog):
             updates = tutor.stream(turn.app.db.sessions, admitted)
             follow_up = IN_THREAD if place.thread_id else THREAD_BELOW if starts_thread else None
             shown = await self._answer(
-                interaction, updates, heading, admitted.request.learner_id, follow_up
+                turn, updates, heading, admitted.request.learner_id, follow_up
             )
         except TutorError as exc:
             # Only "the online tutor is unavailable" (engine ``llm``) comes after admission;
@@ -215,7 +215,7 @@ class Ask(commands.Cog):
 
     async def _answer(
         self,
-        interaction: discord.Interaction[Any],
+        turn: Turn,
         updates: AsyncGenerator[AskUpdate, None],
         heading: str,
         asker_id: int,
@@ -223,8 +223,10 @@ class Ask(commands.Cog):
     ) -> bool:
         """Stream the answer into the reply, then show the final answer (in pages if long).
 
+        The engine, fallback reason and tokens go into the interaction's log line and metrics.
         ``False`` when the reply was deleted (by a moderator, say) before the answer was shown.
         """
+        interaction = turn.interaction
         shown: list[str | None] = [None]
 
         async def show_partial(text: str) -> None:
@@ -237,6 +239,7 @@ class Ask(commands.Cog):
         edits = ThrottledEdits(show_partial)
         try:
             result = await _final_result(updates, edits)
+            turn.note(**answer_details(result))
             view = render.rating_buttons(asker_id, result.ask_log_id)
             pages = render.answer(result, follow_up=follow_up, rated=view is not None)
             first_view = view if len(pages) == 1 else None
@@ -268,6 +271,19 @@ class Ask(commands.Cog):
             )
         except discord.HTTPException as exc:
             log.warning("could not start a follow-up thread in channel %s: %s", channel.id, exc)
+
+
+def answer_details(result: AskResult) -> dict[str, Any]:
+    """What an answer adds to the interaction's log line and metrics (no per-guild label)."""
+    usage = result.usage
+    return {
+        "engine": result.engine,
+        "fallback": result.fallback_reason,
+        "tokens_input": usage.input_tokens,
+        "tokens_output": usage.output_tokens,
+        "tokens_cache_read": usage.cache_read_tokens,
+        "tokens_cache_write": usage.cache_write_tokens,
+    }
 
 
 async def _final_result(

@@ -507,3 +507,27 @@ async def test_help_lists_ask(fake: FakeDiscord, tutor: TutorBot) -> None:
     shown = (await run(fake, "alice", "help")).text
     assert "/ask <question>" in shown
     assert "Ask the tutor about the course; the answer is public, with its sources." in shown
+
+
+async def test_answers_are_counted_by_engine_and_fallback_with_the_tokens_spent(
+    fake: FakeDiscord, ready: TutorBot, app: AppContext, fake_api: FakeMessagesAPI,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def metric(name: str, **labels: str) -> float:
+        return app.observer.metrics.registry.get_sample_value(name, labels) or 0.0
+
+    fake_api.script(Reply(parts=["A parameter is ", ("a number the model learns", 0), "."]))
+    await ask(fake)
+    fake_api.script(Status(529), Status(529), Status(529))
+    await ask(fake, user="bob")
+    await commands_finished()
+    rows = await log_rows(app)
+    assert metric("tutorbot_ask_answers_total", engine="llm", fallback="none") == 1
+    assert metric("tutorbot_ask_answers_total", engine="local", fallback="overloaded") == 1
+    assert metric("tutorbot_ask_tokens_total", kind="input") == rows[0].input_tokens > 0
+    assert metric("tutorbot_ask_tokens_total", kind="output") == rows[0].output_tokens > 0
+    lines = [r.getMessage() for r in caplog.records
+             if r.name == "tutorbot.events" and "command=/ask" in r.getMessage()]
+    assert len(lines) == 2
+    assert "engine=llm" in lines[0] and "fallback=-" in lines[0] and "outcome=ok" in lines[0]
+    assert "engine=local" in lines[1] and "fallback=overloaded" in lines[1]
