@@ -129,6 +129,7 @@ async def test_discord_py_debug_logs_carry_no_token_key_or_password(app: AppCont
                                           {"question": "What is a token?"})
                 await fake.wait_until(lambda: any(m.embeds for m in handle.messages()),
                                       what="the answer")
+                await until(lambda: "command=/ask" in stream.getvalue(), what="/ask's line")
                 await fake.reconnect()  # a RESUME payload carries the bot token
             interaction_tokens = [i.token for i in fake.interactions.values()]
             assert len(interaction_tokens) == 4
@@ -147,7 +148,8 @@ async def test_discord_py_debug_logs_carry_no_token_key_or_password(app: AppCont
     # One line per interaction: command, guild, learner HMAC, latency, outcome, version.
     lines = [line for line in output.splitlines() if "tutorbot.events: interaction " in line]
     by_command = {line.split("command=")[1].split()[0]: line for line in lines}
-    assert {"/lesson", "button:pg"} <= set(by_command)
+    assert {"/lesson", "button:pg", "/ask"} <= set(by_command)
+    assert "engine=local" in by_command["/ask"] and "fallback=no_key" in by_command["/ask"]
     ok = [line for line in lines if "command=/lesson" in line and "outcome=ok" in line]
     refused = [line for line in lines if "command=/lesson" in line and "outcome=refused" in line]
     assert len(ok) == 1 and len(refused) == 1
