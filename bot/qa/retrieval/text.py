@@ -126,8 +126,12 @@ def strip_inline(markdown: str, *, keep_code: bool = True) -> str:
     return _SPACES_RE.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=4096)
 def plain_text(markdown: str) -> str:
-    """A passage as plain prose for ranking: code and tables kept as text, formatting dropped."""
+    """A passage as plain prose for ranking: code and tables kept as text, formatting dropped.
+
+    Cached: building the index reads each passage's text several times.
+    """
     parts = []
     for block in split_blocks(markdown):
         if block.kind == "code":

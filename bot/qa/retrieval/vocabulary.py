@@ -67,13 +67,14 @@ class CourseVocabulary:
             {w for text in texts for w in WORD_RE.findall(text.lower())}
         )
         self._spelt_as_terms = frozenset(spelt_as_terms)
-        self._vocabulary = frozenset(
-            form
+        # Each distinct token once: the course repeats its words tens of thousands of times.
+        tokens = {
+            token
             for text in texts
             for variant in (text, ACRONYM_PLURAL_RE.sub(r"\1", text))
             for token in TERM_TOKEN_RE.findall(variant)
-            for form in term_forms(token)
-        )
+        }
+        self._vocabulary = frozenset(form for token in tokens for form in term_forms(token))
 
     def absent_terms(self, query: str) -> tuple[str, ...]:
         """The acronyms and technical terms of ``query`` that the course never names.
