@@ -7,6 +7,10 @@ click to that acknowledgement. Several rounds (one post each) give the rate. Aft
 post must have exactly one ``daily_answer`` and one ``quiz_answer`` row per learner: none lost,
 none doubled.
 
+The cost of the memory-card hook (issue 11: each first answer updates the learner's FSRS card in
+the same commit) is measured in the same process: rounds alternate between the production
+batcher and one whose memory step is switched off, and both rates are printed.
+
 A ceiling in the same run: single-row INSERT + COMMIT through the raw driver (sqlite3 /
 asyncpg), the rate a one-transaction-per-click design could never beat.
 
@@ -39,9 +43,10 @@ from sqlalchemy import func, select  # noqa: E402
 from bot.app import Services  # noqa: E402
 from bot.content.loader import load_course  # noqa: E402
 from bot.db.engine import open_database  # noqa: E402
-from bot.db.models import QuizAnswer  # noqa: E402
+from bot.db.models import QuizAnswer, ReviewCard  # noqa: E402
 from bot.db.models.daily import DailyAnswer  # noqa: E402
 from bot.services.answer_batch import AnswerBatcher  # noqa: E402
+from bot.services.memory import CardChange, MemoryModel  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -60,6 +65,13 @@ class Result:
     batches: int = 0
     ceiling_per_s: float = 0.0
     problems: list[str] = field(default_factory=list)
+    # The same bursts with the memory-card step switched off, for its cost.
+    plain_answers: int = 0
+    plain_seconds: float = 0.0
+
+    @property
+    def plain_rate(self) -> float:
+        return self.plain_answers / self.plain_seconds if self.plain_seconds else 0.0
 
     @property
     def rate(self) -> float:
@@ -68,6 +80,13 @@ class Result:
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class _NoMemory(MemoryModel):
+    """The comparison: the batch path with its memory-card step switched off."""
+
+    async def record(self, conn: object, answers: object) -> list[CardChange]:  # type: ignore[override]
+        return []
 
 
 def _sqlite_ceiling(path: Path, count: int) -> float:
@@ -109,7 +128,7 @@ async def _run(backend: str, url: str, learners: int, rounds: int, lessons: Path
     now = datetime.now(UTC)
     try:
         posts = []
-        for day in range(rounds):  # one schedule per round, each posted a minute ago
+        for day in range(2 * rounds):  # one schedule per round, each posted a minute ago
             async with db.sessions.begin() as session:
                 schedule = await services.schedules.add(
                     session, guild_id=GUILD, channel_id=CHANNEL + day, created_by=MOD,
@@ -122,9 +141,13 @@ async def _run(backend: str, url: str, learners: int, rounds: int, lessons: Path
                 await services.daily.mark_posted(session, post.post_id, 10_000 + day, now)
             posts.append(post)
         batcher = AnswerBatcher(db, lambda: course)
+        plain = AnswerBatcher(db, lambda: course, memory=_NoMemory())
         # Warm-up: statement caches, connections.
         await batcher.record(posts[0].post_id, 1, posts[0].choices[0].id, display_name="warm")
-        for post in posts:
+        await plain.record(posts[1].post_id, 1, posts[1].choices[0].id, display_name="warm")
+        for index, post in enumerate(posts):
+            # Alternate, so load that changes during the run weighs on both alike.
+            measured = batcher if index % 2 == 0 else plain
             clicks = []
             for learner in range(100, 100 + learners):
                 choice = rng.choice(post.choices).id
@@ -132,20 +155,30 @@ async def _run(backend: str, url: str, learners: int, rounds: int, lessons: Path
                 if rng.random() < 0.05:
                     clicks.append((learner, rng.choice(post.choices).id))
 
-            async def click(learner: int, choice: str, post_id: int = post.post_id) -> None:
+            async def click(learner: int, choice: str, post_id: int = post.post_id,
+                            measured: AnswerBatcher = measured) -> None:
                 began = time.perf_counter()
-                await batcher.record(post_id, learner, choice, display_name=f"m{learner}")
-                result.latencies_ms.append((time.perf_counter() - began) * 1000)
+                await measured.record(post_id, learner, choice, display_name=f"m{learner}")
+                if measured is batcher:
+                    result.latencies_ms.append((time.perf_counter() - began) * 1000)
 
             batches_before = batcher.batches
             start = time.perf_counter()
             await asyncio.gather(*(click(learner, choice) for learner, choice in clicks))
-            result.seconds += time.perf_counter() - start
-            result.answers += len(clicks)
-            result.batches += batcher.batches - batches_before
+            if measured is batcher:
+                result.seconds += time.perf_counter() - start
+                result.answers += len(clicks)
+                result.batches += batcher.batches - batches_before
+            else:
+                result.plain_seconds += time.perf_counter() - start
+                result.plain_answers += len(clicks)
         async with db.sessions() as session:
+            cards = await session.scalar(select(func.count(func.distinct(ReviewCard.learner_id))))
+            if cards != learners + 1:
+                result.problems.append(f"{cards} learners have memory cards, expected "
+                                       f"{learners + 1}")
             for index, post in enumerate(posts):
-                expected = learners + (1 if index == 0 else 0)
+                expected = learners + (1 if index < 2 else 0)
                 daily = await session.scalar(select(func.count()).select_from(DailyAnswer)
                                              .where(DailyAnswer.post_id == post.post_id))
                 quiz = await session.scalar(select(func.count()).select_from(QuizAnswer)
@@ -168,6 +201,10 @@ def _report(result: Result, quick: bool) -> bool:
     print(f"latency p50 / p99    {result.pct(0.50):.1f} / {result.pct(0.99):.1f} ms "
           f"(max {max(result.latencies_ms):.1f} ms)")
     print(f"raw driver ceiling   {result.ceiling_per_s:,.0f} single-row insert+commit/s")
+    if result.plain_rate:
+        cost = 1 - result.rate / result.plain_rate
+        print(f"memory cards off     {result.plain_rate:,.0f} answers/s, same process, "
+              f"alternate rounds (the card update costs {cost:.0%} of the rate)")
     ok = not result.problems
     print(f"rows check           {'OK: none lost or doubled' if ok else 'MISMATCH'}")
     for problem in result.problems:

@@ -116,9 +116,11 @@ class AppContext:
         """
         if self._answers is None:
             from bot.services.answer_batch import AnswerBatcher
+            from bot.services.memory import MemoryModel
 
             self._answers = AnswerBatcher(
-                self.db, lambda: self.course, default_timezone=self.settings.default_timezone
+                self.db, lambda: self.course, default_timezone=self.settings.default_timezone,
+                memory=MemoryModel.from_settings(self.settings.review),
             )
         return self._answers
 

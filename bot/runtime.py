@@ -27,6 +27,7 @@ from bot.services.daily import DailyService
 from bot.services.feedback import FeedbackService
 from bot.services.guild_config import GuildConfigService
 from bot.services.learners import LearnerService
+from bot.services.memory import MemoryModel
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.services.reminders import ReminderService
@@ -55,7 +56,7 @@ class Services:
         return cls(
             learners=LearnerService(default_timezone=settings.default_timezone),
             course=CourseService(course),
-            quiz=QuizService(course),
+            quiz=QuizService(course, memory=MemoryModel.from_settings(settings.review)),
             progress=ProgressService(course),
             feedback=FeedbackService(course),
             schedules=ScheduleService(

@@ -14,7 +14,9 @@ statements (group commit). Both kinds of quiz answer take this path, in the same
    unique key (post, learner) decides who answered first, also across processes;
 4. the same answers into ``quiz_answer`` (``daily_post_id`` set, no attempt), so points,
    streaks, the leaderboard and /progress count them;
-5. the first answers of those who had already answered, to show them.
+5. the memory cards of those answers (:meth:`MemoryModel.record <bot.services.memory.MemoryModel.record>`,
+   set-based too: source ``daily``);
+6. the first answers of those who had already answered, to show them.
 
 *Practice-quiz answers* (:meth:`AnswerBatcher.record_practice`, ``/quiz`` and the console):
 
@@ -24,7 +26,9 @@ statements (group commit). Both kinds of quiz answer take this path, in the same
 2. ``INSERT INTO quiz_answer … ON CONFLICT DO NOTHING RETURNING`` — the unique key
    (attempt, question) records one answer per question, also across processes;
 3. the answers another process recorded first, if any, to show them;
-4. ``UPDATE quiz_attempt SET finished_at … WHERE id IN (…)`` for the attempts just finished.
+4. the memory cards of the answers recorded (source ``quiz``, or ``review`` for a /review
+   attempt), set-based as for daily answers;
+5. ``UPDATE quiz_attempt SET finished_at … WHERE id IN (…)`` for the attempts just finished.
 
 Then one commit, and only then is each caller's future resolved: nobody is told "recorded"
 before the row is durable. A batch that fails is retried row by row (each answer in its own
@@ -54,6 +58,7 @@ from bot.db.engine import Database
 from bot.db.models import QuizAnswer, QuizAttempt
 from bot.db.models.daily import DailyAnswer, DailyPost
 from bot.errors import InvalidInputError, NotFoundError, TutorError
+from bot.services.memory import FirstAnswer, MemoryModel
 from bot.services.quiz import AnswerResult, QuizService, owned_attempt
 
 log = logging.getLogger(__name__)
@@ -159,11 +164,13 @@ class AnswerBatcher:
         *,
         default_timezone: str = "UTC",
         clock: Callable[[], datetime] = utcnow,
+        memory: MemoryModel | None = None,
     ) -> None:
         self.db = db
         self.course = course
         self.default_timezone = default_timezone
         self.clock = clock
+        self.memory = memory or MemoryModel()
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self.batches = 0  # statistics for benchmarks
@@ -336,6 +343,7 @@ class AnswerBatcher:
             )
         }
         new: list[tuple[Any, ...]] = []
+        memories: list[FirstAnswer] = []
         claimed: set[tuple[int, int]] = set()
         for _, item, question, correct, guild_id in graded:
             key = (item.post_id, item.learner_id)
@@ -343,6 +351,7 @@ class AnswerBatcher:
                 claimed.add(key)
                 new.append((key[0], key[1], guild_id, question.lesson_id, question.id,
                              item.choice_id, sql.boolean(correct), at))
+                memories.append(FirstAnswer(key[1], question.id, correct, now, "daily", guild_id))
         if new:
             await sql.insert(
                 conn, "quiz_answer",
@@ -350,6 +359,7 @@ class AnswerBatcher:
                  "choice_id", "correct", "answered_at"),
                 new, "",
             )
+            await self.memory.record(conn, memories)  # the memory cards, in this transaction
         repeats = {
             (p.post_id, p.learner_id)
             for _, p, _, _, _ in graded
@@ -442,6 +452,23 @@ class AnswerBatcher:
             }
         for key in won:
             marks[key[0]][key[1]] = claims[key][1]
+        due: dict[int, datetime] = {}  # batch index → when its card comes back for review
+        if won:
+            # The memory cards of the answers just recorded, in this transaction.
+            by_index = {index: (item, attempt, question) for index, item, attempt, question in graded}
+            recorded = [by_index[claims[key][0]] for key in won]
+            changed = await self.memory.record(conn, [
+                FirstAnswer(item.learner_id, question.id, claims[(attempt.id, question.id)][1].correct,
+                            now, "review" if attempt.kind == "review" else "quiz",
+                            attempt.guild_id)
+                for item, attempt, question in recorded
+            ])
+            cards = {(c.learner_id, c.question_id): c.due for c in changed}
+            for key in won:
+                index = claims[key][0]
+                item, _, question = by_index[index]
+                if (item.learner_id, question.id) in cards:
+                    due[index] = cards[(item.learner_id, question.id)]
         if len(won) < len(claims):
             # Another process recorded some of these first (reads do not block its writes on
             # PostgreSQL): read those attempts' answers again, to show the first ones.
@@ -466,6 +493,7 @@ class AnswerBatcher:
                 attempt, question, choice_id=first.choice_id, value=first.value,
                 correct=first.correct, already=not (key in won and claims[key][0] == index),
                 marks={qid: mark.correct for qid, mark in marks[attempt.id].items()},
+                next_review=due.get(index),
             )
 
 

@@ -93,6 +93,8 @@ class Forgotten:
             "Messages already posted in Discord stay where they are; delete them there if you "
             "want them gone.",
         ]
+        if self.deleted.get("review_card") or self.deleted.get("reminder"):
+            parts.insert(2, "Your review schedule and reminder settings are deleted.")
         return " ".join(parts)
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -23,6 +25,7 @@ from bot.db.base import utcnow
 from bot.db.models import QuizAnswer, QuizAttempt
 from bot.db.upsert import insert_ignore
 from bot.errors import InvalidInputError, NotAllowedError, NotFoundError
+from bot.services.memory import FirstAnswer, MemoryModel
 
 _ATTEMPT_COLUMNS = (
     QuizAttempt.id,
@@ -32,6 +35,7 @@ _ATTEMPT_COLUMNS = (
     QuizAttempt.question_ids,
     QuizAttempt.seed,
     QuizAttempt.finished_at,
+    QuizAttempt.kind,
 )
 _ATTEMPT_BY_ID = select(*_ATTEMPT_COLUMNS).where(QuizAttempt.id == bindparam("attempt_id"))
 #: The attempt and its answers so far in one round trip (one row per answer, or one row of
@@ -118,6 +122,7 @@ class QuestionView:
     total: int
     choices: tuple[Choice, ...]
     lesson: Lesson | None = None  # the question's lesson, so adapters need not look it up
+    kind: str = "quiz"  # 'review': a question /review served because it was due
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ class Score:
     total: int
     finished: bool
     lesson: Lesson | None
+    kind: str = "quiz"  # the attempt's kind: 'quiz' or 'review'
 
 
 @dataclass(frozen=True)
@@ -144,13 +150,28 @@ class AnswerResult:
     lesson: Lesson | None
     score: Score
     next_question: QuestionView | None  # None when the attempt is finished
+    #: When the question comes back for review, if this answer updated its memory card (the
+    #: learner's first answer to it today); None otherwise.
+    next_review: datetime | None = None
 
 
 class QuizService:
-    """Starts attempts, records answers exactly once, and scores them."""
+    """Starts attempts, records answers exactly once, and scores them.
 
-    def __init__(self, course: Course) -> None:
+    A recorded answer also updates the learner's memory card of the question (``memory``), in
+    the same transaction: a practice quiz's as source ``quiz``, a review attempt's as ``review``.
+    """
+
+    def __init__(
+        self,
+        course: Course,
+        memory: MemoryModel | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.course = course
+        self.memory = memory or MemoryModel()
+        self.clock = clock  # a simulated month (bench/review_month.py) passes its own
 
     def pick_questions(self, lesson: Lesson | None, count: int, rng: random.Random) -> list[str]:
         """Choose ``count`` question ids: from one lesson, or across the course."""
@@ -169,8 +190,14 @@ class QuizService:
         lesson_id: str | None = None,
         count: int | None = None,
         rng: random.Random | None = None,
+        question_ids: Sequence[str] | None = None,
+        kind: str = "quiz",
     ) -> QuestionView:
-        """Start a new attempt and return its first question."""
+        """Start a new attempt and return its first question.
+
+        ``question_ids`` (questions of the course, in order) replaces the random pick: /review
+        passes the due questions, with ``kind='review'``.
+        """
         if count is not None and not 1 <= count <= MAX_QUESTIONS:
             raise InvalidInputError(f"A quiz has 1 to {MAX_QUESTIONS} questions.")
         lesson = None
@@ -179,14 +206,20 @@ class QuizService:
             if lesson is None:
                 raise NotFoundError("That lesson is no longer in the course. See /course.")
         rng = rng or random.Random()
-        ids = self.pick_questions(lesson, count or DEFAULT_QUESTIONS, rng)
+        if question_ids is not None:
+            ids = [q for q in question_ids if q in self.course.questions][:MAX_QUESTIONS]
+            if not ids:
+                raise NotFoundError("There are no questions for that yet. Try /quiz.")
+        else:
+            ids = self.pick_questions(lesson, count or DEFAULT_QUESTIONS, rng)
         attempt = QuizAttempt(
             learner_id=learner_id,
             guild_id=guild_id,
             lesson_id=lesson.id if lesson else None,
             question_ids=ids,
             seed=rng.randrange(2**31),
-            started_at=utcnow(),
+            started_at=self.clock(),
+            kind=kind,
         )
         session.add(attempt)
         await session.flush()
@@ -208,6 +241,7 @@ class QuizService:
             total=total if total is not None else len(attempt.question_ids),
             choices=shuffled_choices(question, attempt.seed),
             lesson=self.course.lesson(question.lesson_id),
+            kind=attempt.kind,
         )
 
     def _askable(self, attempt: Any, answered: set[str]) -> list[str]:
@@ -271,7 +305,7 @@ class QuizService:
         attempt = owned_attempt(rows[0] if rows else None, learner_id)
         marks = {row.answered_id: row.correct for row in rows if row.answered_id is not None}
         question, correct = self.grade(attempt, question_id, choice_id=choice_id, value=value)
-        now = utcnow()
+        now = self.clock()
         # The unique key decides, not the marks read above: another process may have recorded
         # this question in between (PostgreSQL reads do not block writers).
         already = question.id in marks or not await insert_ignore(
@@ -303,6 +337,14 @@ class QuizService:
             }
         else:
             marks[question.id] = correct
+        next_review = None
+        if not already:
+            # The memory card, in this transaction: one call per answer path (see memory.py).
+            changed = await self.memory.record(connection, [FirstAnswer(
+                learner_id, question.id, bool(correct), now,
+                "review" if attempt.kind == "review" else "quiz", attempt.guild_id,
+            )])
+            next_review = changed[0].due if changed else None
         if attempt.finished_at is None and self.finished(attempt, set(marks)):
             await session.execute(
                 update(QuizAttempt)
@@ -311,7 +353,7 @@ class QuizService:
             )
         return self.result(
             attempt, question, choice_id=choice_id, value=value, correct=bool(correct),
-            already=already, marks=marks,
+            already=already, marks=marks, next_review=next_review,
         )
 
     def grade(
@@ -347,12 +389,14 @@ class QuizService:
         correct: bool,
         already: bool,
         marks: dict[str, bool],
+        next_review: datetime | None = None,
     ) -> AnswerResult:
         """What the learner sees once an answer is recorded.
 
         ``choice_id``/``value``/``correct`` are the *recorded* (first) answer to ``question``;
         ``marks`` is every recorded answer of the attempt by question id (right or wrong),
-        this one included.
+        this one included; ``next_review`` is when its memory card comes due, if this answer
+        updated it.
         """
         answered = set(marks)
         finished = self.finished(attempt, answered)
@@ -376,6 +420,8 @@ class QuizService:
                 total=len(self._askable(attempt, answered)),
                 finished=finished,
                 lesson=self.course.lesson(attempt.lesson_id or ""),
+                kind=attempt.kind,
             ),
             next_question=next_view,
+            next_review=next_review,
         )

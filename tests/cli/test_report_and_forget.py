@@ -50,3 +50,25 @@ def test_forget_a_stranger_says_there_was_nothing(tmp_path: Path) -> None:
     result = _tutorbot(tmp_path, "forget", "123456")
     assert result.returncode == 1
     assert "nothing to forget" in result.stdout
+
+
+def test_forget_removes_the_learners_review_cards(tmp_path: Path) -> None:
+    """`tutorbot forget` on the console learner (id 1) after a quiz: no card or log is left."""
+    import sqlite3
+
+    quiz = subprocess.run(
+        [sys.executable, "-m", "bot", "console"], input="/quiz 1 1\na\n", capture_output=True,
+        text=True, env=_env(tmp_path), cwd=tmp_path, timeout=300, check=False,
+    )
+    assert quiz.returncode == 0, quiz.stderr
+    database = tmp_path / "data" / "tutorbot.sqlite3"
+
+    def count(table: str) -> int:
+        with sqlite3.connect(database) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {table} WHERE learner_id = 1")
+                       .fetchone()[0])
+
+    assert count("review_card") == count("review_log") == 1
+    result = _tutorbot(tmp_path, "forget", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert count("review_card") == count("review_log") == 0

@@ -107,3 +107,28 @@ def test_person_columns_finds_foreign_keys_and_user_id_names() -> None:
     tables = {t.name: t for t in Base.metadata.sorted_tables}
     assert person_columns(tables["quiz_answer"]) == ["learner_id"]
     assert "resolved_by" in person_columns(tables["feedback"])
+
+
+async def test_forget_me_deletes_review_cards_logs_and_reminders(app: AppContext) -> None:
+    """Spaced repetition describes the person, not the question: it goes, not to a pseudonym."""
+    from datetime import time
+
+    from bot.db.models import Reminder, ReviewCard, ReviewLog
+
+    await _activity(app, ME)  # the quiz answer made a card and a review log
+    await _activity(app, OTHER)
+    async with app.db.sessions.begin() as session:
+        session.add(Reminder(learner_id=ME, enabled=True, local_time=time(8, 0), min_due=3,
+                             off_reason=None, notice_pending=True))
+    async with app.db.sessions.begin() as session:
+        for model in (ReviewCard, ReviewLog):
+            assert await session.scalar(select(func.count()).select_from(model).where(
+                model.learner_id == ME)) == 1
+        done = await forget_learner(session, ME)
+    assert done.deleted["review_card"] == done.deleted["review_log"] == 1
+    assert done.deleted["reminder"] == 1
+    async with app.db.sessions.begin() as session:
+        for model in (ReviewCard, ReviewLog, Reminder):
+            owners = set(await session.scalars(select(model.learner_id)))
+            assert owners <= {OTHER}, model.__tablename__
+        assert await session.scalar(select(func.count()).select_from(ReviewCard)) == 1
