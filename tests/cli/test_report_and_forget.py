@@ -56,8 +56,10 @@ def test_forget_removes_the_learners_review_cards(tmp_path: Path) -> None:
     """`tutorbot forget` on the console learner (id 1) after a quiz: no card or log is left."""
     import sqlite3
 
+    # Lesson 1's three questions in a random order: each line answers the one it fits.
     quiz = subprocess.run(
-        [sys.executable, "-m", "bot", "console"], input="/quiz 1 1\na\n", capture_output=True,
+        [sys.executable, "-m", "bot", "console"], input="/quiz 1 3\n" + "a\nt\n175\n" * 3,
+        capture_output=True,
         text=True, env=_env(tmp_path), cwd=tmp_path, timeout=300, check=False,
     )
     assert quiz.returncode == 0, quiz.stderr
@@ -68,7 +70,7 @@ def test_forget_removes_the_learners_review_cards(tmp_path: Path) -> None:
             return int(conn.execute(f"SELECT count(*) FROM {table} WHERE learner_id = 1")
                        .fetchone()[0])
 
-    assert count("review_card") == count("review_log") == 1
+    assert count("review_card") == count("review_log") == 3
     result = _tutorbot(tmp_path, "forget", "1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert count("review_card") == count("review_log") == 0
