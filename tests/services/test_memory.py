@@ -260,3 +260,55 @@ async def test_two_sessions_racing_update_a_card_once(app: AppContext, existing:
     assert len(logs) == len(before) + 1 and logs[-1].rating == 3
     async with app.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ReviewCard)) == 1
+
+
+async def test_the_batched_practice_path_updates_cards_once_per_double_click(
+    app: AppContext, course: Course
+) -> None:
+    """app.answers.record_practice (/quiz, the console): a burst, double clicks, one review."""
+    learners = list(range(500, 540))
+    async with app.db.sessions.begin() as session:
+        attempts = {}
+        for learner in learners:
+            await app.services.learners.ensure(session, learner, f"L{learner}", guild_id=7)
+            view = await app.services.quiz.start(session, learner, guild_id=7,
+                                                 lesson_id="fx-genai", count=3,
+                                                 rng=random.Random(learner))
+            attempts[learner] = view.attempt_id
+    quiz = app.services.quiz
+    clicks = [quiz_click for learner in learners for quiz_click in (
+        app.answers.record_practice(quiz, attempts[learner], learner, Q,
+                                    choice_id="spam" if learner % 2 else "write"),
+        app.answers.record_practice(quiz, attempts[learner], learner, Q, choice_id="paint"),
+    )]
+    results = await asyncio.gather(*clicks)
+    firsts = [r for r in results if not r.already_answered]
+    assert len(firsts) == len(learners) and all(r.next_review is not None for r in firsts)
+    assert all(r.next_review is None for r in results if r.already_answered)
+    logs = await _logs(app)
+    assert len(logs) == len(learners)
+    assert {(log.learner_id, log.rating, log.source, log.guild_id) for log in logs} == {
+        (learner, 3 if learner % 2 else 1, "quiz", 7) for learner in learners}
+
+
+async def test_daily_answers_update_cards_with_source_daily(app: AppContext) -> None:
+    async with app.db.sessions.begin() as session:
+        schedule = await app.services.schedules.add(
+            session, guild_id=5, channel_id=6, created_by=7, local_time="09:00",
+            timezone="Etc/UTC", now=datetime(2026, 11, 1, tzinfo=UTC))
+        now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        post = await app.services.daily.claim(session, schedule.id, now, now=now,
+                                              rng=random.Random(3))
+        assert post is not None
+        await app.services.daily.mark_posted(session, post.post_id, 4242, now)
+    app.answers.clock = lambda: now + timedelta(minutes=1)
+    question = post.question
+    right = question.answer_choice
+    assert right is not None
+    outs = await asyncio.gather(*(
+        app.answers.record(post.post_id, learner, right, display_name=f"m{learner}")
+        for learner in (11, 12, 11)))
+    assert [o.already_answered for o in outs] == [False, False, True]
+    logs = await _logs(app)
+    assert sorted((log.learner_id, log.source, log.guild_id, log.rating) for log in logs) == [
+        (11, "daily", 5, 3), (12, "daily", 5, 3)]
