@@ -254,7 +254,12 @@ async def test_two_sessions_racing_update_a_card_once(app: AppContext, existing:
                 if waiting:
                     break
                 await asyncio.sleep(0.05)
-            assert waiting, "the second session never reached the card"
+            if not waiting:  # say what every session of this database was doing
+                sessions = (await watcher.execute(text(
+                    "SELECT pid, state, wait_event_type, pg_blocking_pids(pid), left(query, 60) "
+                    "FROM pg_stat_activity WHERE datname = current_database()"))).all()
+                pytest.fail(f"the second session never reached the card: first {first_pid}, "
+                            f"sessions {sessions}, second {racer}")
     assert await racer == 0
     logs = await _logs(app)
     assert len(logs) == len(before) + 1 and logs[-1].rating == 3
