@@ -20,7 +20,7 @@ from bot.app import AppContext
 from bot.content.loader import load_course
 from bot.db.models import QuizAnswer
 from bot.runtime import CourseRuntime
-from bot.services.tutor import TutorService
+from bot.services.tutor import AskRequest, TutorService
 from bot.ui import custom_ids as ids
 from tests.conftest import FIXTURE_LESSONS
 from tests.exts.conftest import click, run, running_bot
@@ -189,8 +189,7 @@ async def test_ask_answers_from_the_old_index_until_the_new_one_is_built(
     async with app._tutor_lock:
         outcome = await app.reloads.reload()
         assert outcome.ok and app.course is outcome.course
-        result = await tutor.ask(app.db.sessions, learner_id=1, question="What is a bias?",
-                                 engine="local")
+        result = await tutor.ask(app.db.sessions, AskRequest(1, "What is a bias?", engine="local"))
         assert tutor.runtime is old_runtime
         assert any(c.title == "Weights and biases" for c in result.citations), result.citations
     for _ in range(600):  # the embedding runs in a thread; a loaded machine takes a while
@@ -198,6 +197,6 @@ async def test_ask_answers_from_the_old_index_until_the_new_one_is_built(
             break
         await asyncio.sleep(0.1)
     assert tutor.runtime.course is app.course
-    result = await tutor.ask(app.db.sessions, learner_id=1, question="What is a bias?",
-                             engine="local", rate_limit=False)
+    result = await tutor.ask(app.db.sessions, AskRequest(1, "What is a bias?", engine="local"),
+                             rate_limit=False)
     assert any(c.title == "Weights, biases and offsets" for c in result.citations)
