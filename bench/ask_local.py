@@ -20,7 +20,8 @@ Figures:
   lesson, the mean answer length, and the share of out-of-course questions declined (each
   with its counts);
 - warm latency of one local answer (retrieval and answer, query vectors not reused, after 20
-  warm-up questions), p50/p95; and end to end through TutorService with the ask_log write on
+  warm-up questions), p50/p95, in wall-clock time and in this process's CPU time (which a busy
+  machine inflates less; the target is on wall-clock time, measured quiet); and end to end through TutorService with the ask_log write on
   a temporary SQLite database;
 - cold start (a fresh process that imports the bot and loads the retriever from a warm cache)
   and that process's peak resident memory.
@@ -256,16 +257,19 @@ def main() -> int:
         answer_locally(q.question, retriever.search(q.question, k))
     rounds = 1 if args.quick else 3
     timings: list[float] = []
+    cpu: list[float] = []  # this process's CPU time: what a busy machine inflates least
     for _ in range(rounds):
         for q in questions:
             retriever.embedder.forget_queries()  # time real work, not a cache hit
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             answer_locally(q.question, retriever.search(q.question, k))
             timings.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
     p50, p95 = percentile(timings, 0.50), percentile(timings, 0.95)
     print(
         f"\nlatency (warm, retrieval + answer, {len(timings)} runs, {os.cpu_count()} CPUs, "
-        f"load {os.getloadavg()[0]:.1f}): p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+        f"load {os.getloadavg()[0]:.1f}): p50 {p50:.1f} ms, p95 {p95:.1f} ms "
+        f"(CPU time p50 {percentile(cpu, 0.5):.1f} ms, p95 {percentile(cpu, 0.95):.1f} ms)"
     )
     e2e = asyncio.run(end_to_end(retriever, args.lessons, questions, rounds, warm_up))
     print(
