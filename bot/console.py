@@ -30,6 +30,7 @@ from bot.content.model import QuestionKind
 from bot.errors import TutorError
 from bot.runtime import Actor, CourseRuntime, Services, Unit, unit_of_work
 from bot.services.course import Page
+from bot.services.progress import ReviewOutlook
 from bot.services.quiz import AnswerResult, QuestionView, parse_number
 from bot.settings import Settings
 
@@ -61,6 +62,20 @@ def _bar(done: int, total: int, width: int = 10) -> str:
 def plain(markdown: str) -> str:
     """Markdown formatting removed, for a terminal (code, lists and headings read fine as is)."""
     return strip_formatting(markdown)
+
+
+def render_reviews(outlook: ReviewOutlook) -> list[str]:
+    """Reviews due today, predicted retention and reviews due per day ahead, as text lines."""
+    if not outlook.cards:
+        return ["Reviews: none yet (answered questions come back with /review)."]
+    retention = f"{outlook.retention:.0%}" if outlook.retention is not None else "-"
+    lines = [f"Reviews: {outlook.due_today} due today, predicted retention {retention} "
+             f"over {outlook.cards} question(s)", "  due in the next 14 days:"]
+    top = max((count for _, count in outlook.per_day), default=0) or 1
+    for n, (day, count) in enumerate(outlook.per_day):
+        label = "today" if n == 0 else f"{day:%a %d}"
+        lines.append(f"  {label:>6} {'#' * round(20 * count / top):<20} {count}")
+    return lines
 
 
 def render_page(page: Page) -> str:
@@ -280,6 +295,7 @@ class Console:
                 acc = f"{view.accuracy:.0%}" if view.accuracy is not None else "-"
                 lines.append(f"  {view.lesson.number:>2}. {view.lesson.title}: "
                              f"{view.read}/{len(view.lesson.snippets)} read, accuracy {acc}")
+        lines += render_reviews(summary.reviews)
         return "\n".join(lines)
 
     async def _leaderboard(self, args: list[str]) -> str:

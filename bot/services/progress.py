@@ -8,19 +8,49 @@ board counts first-correct answers made in the last 7 days.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
+from fsrs import Card, Scheduler, State
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import Course, Lesson
 from bot.db.base import utcnow
-from bot.db.models import Learner, LessonProgress, QuizAnswer, SnippetView
+from bot.db.models import Learner, LessonProgress, QuizAnswer, ReviewCard, SnippetView
 from bot.services.learners import local_now
 
 WEEK = timedelta(days=7)
+#: Days the reviews chart looks ahead (today first).
+REVIEW_DAYS = 14
+#: The predicted chance of recalling a card at a moment: (stability, last review, now) -> 0..1.
+Retrievability = Callable[[float | None, datetime | None, datetime], float]
+#: The forgetting curve depends only on the FSRS-6 weights (the package's defaults, as the
+#: memory model uses), not on desired retention or fuzzing.
+_CURVE = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+
+
+def fsrs_retrievability(
+    stability: float | None, last_review: datetime | None, now: datetime
+) -> float:
+    """The ``fsrs`` package's predicted recall of a card at ``now``; 0 before any review."""
+    if stability is None or last_review is None:
+        return 0.0
+    card = Card(card_id=1, state=State.Review, stability=stability, difficulty=5.0,  # no sleep
+                due=now.astimezone(UTC), last_review=last_review.astimezone(UTC))
+    return float(_CURVE.get_card_retrievability(card, now.astimezone(UTC)))
+
+
+@dataclass(frozen=True)
+class ReviewOutlook:
+    """Spaced repetition in /progress: what is due, and how much the learner likely recalls."""
+
+    cards: int  # questions with a memory state (suspended ones left out)
+    due_today: int  # due before the end of the learner's local day, overdue ones included
+    retention: float | None  # mean predicted recall now over answered questions; None: none
+    per_day: tuple[tuple[date, int], ...]  # the next REVIEW_DAYS local days, today first
 
 
 @dataclass(frozen=True)
@@ -72,6 +102,7 @@ class ProgressSummary:
     streak: Streak
     points: int
     rank: int | None  # on the board of the guild asked about (None outside a guild / no points)
+    reviews: ReviewOutlook
 
     @property
     def completion(self) -> float:
@@ -104,8 +135,39 @@ def streak_from_days(days: set[date], today: date) -> Streak:
 class ProgressService:
     """Reads progress; never writes."""
 
-    def __init__(self, course: Course) -> None:
+    def __init__(
+        self, course: Course, retrievability: Retrievability = fsrs_retrievability
+    ) -> None:
         self.course = course
+        self.retrievability = retrievability
+
+    async def review_outlook(
+        self, session: AsyncSession, learner_id: int, timezone: str, now: datetime | None = None
+    ) -> ReviewOutlook:
+        """Reviews due today and per day ahead (the learner's local days), and retention now."""
+        now = now or utcnow()
+        local = local_now(timezone, now)
+        today = local.date()
+        rows = (await session.execute(
+            select(ReviewCard.due, ReviewCard.stability, ReviewCard.last_review).where(
+                ReviewCard.learner_id == learner_id, ReviewCard.suspended.is_(False)
+            )
+        )).all()
+        counts = dict.fromkeys((today + timedelta(days=n) for n in range(REVIEW_DAYS)), 0)
+        recalls = []
+        for due, stability, last_review in rows:
+            day = max(local_now(timezone, due).date(), today)  # overdue: due today
+            if day in counts:
+                counts[day] += 1
+            if last_review is not None:
+                recalls.append(self.retrievability(stability, last_review, now))
+        end_of_today = datetime.combine(today + timedelta(days=1), time(), tzinfo=local.tzinfo)
+        return ReviewOutlook(
+            cards=len(rows),
+            due_today=sum(1 for due, _, _ in rows if due < end_of_today),
+            retention=sum(recalls) / len(recalls) if recalls else None,
+            per_day=tuple(counts.items()),
+        )
 
     async def streak(
         self, session: AsyncSession, learner_id: int, timezone: str, now: datetime | None = None
@@ -236,6 +298,7 @@ class ProgressService:
             streak=await self.streak(session, learner_id, timezone, now),
             points=mine.points if mine else 0,
             rank=mine.rank if mine and guild_id is not None else None,
+            reviews=await self.review_outlook(session, learner_id, timezone, now),
         )
 
     @staticmethod

@@ -56,6 +56,7 @@ def test_the_console_takes_a_scripted_lesson_and_quiz(tmp_path: Path) -> None:
     assert out.count("Read more: Lesson 2 - Counting parameters") == 3
     assert "Quiz finished: " in out and "/3 right." in out
     assert "Answers: " in out and "Streak: 1 day(s)" in out
+    assert "Reviews: " in out  # due today and retention, or how reviews begin
     assert "can't find a lesson" in out
     assert "don't know the time zone" in out
     assert "Traceback" not in out + result.stderr

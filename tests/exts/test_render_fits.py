@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import discord
 import pytest
@@ -15,7 +16,15 @@ from bot.exts.lessons import _render as lessons_render
 from bot.exts.progress import _render as progress_render
 from bot.exts.quiz import _render as quiz_render
 from bot.services.course import LessonStatus, Page
-from bot.services.progress import BoardEntry, LessonProgressView, Period, ProgressSummary, Streak
+from bot.services.progress import (
+    REVIEW_DAYS,
+    BoardEntry,
+    LessonProgressView,
+    Period,
+    ProgressSummary,
+    ReviewOutlook,
+    Streak,
+)
 from bot.services.quiz import AnswerResult, QuestionView, Score, shuffled_choices
 from bot.services.roles import Role
 from bot.settings import PROJECT_ROOT
@@ -176,8 +185,10 @@ def _summary(course: Course, name: str) -> ProgressSummary:
     lessons = [
         LessonProgressView(lesson, len(lesson.snippets), True, 99, 50) for lesson in course.lessons
     ]
+    days = tuple((date(2026, 12, 1) + timedelta(days=n), 99_999) for n in range(REVIEW_DAYS))
     return ProgressSummary(
-        1, name, lessons, len(lessons), len(lessons), 999, 500, Streak(400, 800, False), 123456, 1
+        1, name, lessons, len(lessons), len(lessons), 999, 500, Streak(400, 800, False), 123456, 1,
+        ReviewOutlook(cards=999_999, due_today=99_999, retention=0.999, per_day=days),
     )
 
 
@@ -243,3 +254,5 @@ def test_the_chart_is_a_png_even_for_odd_labels() -> None:
     png = render_progress_chart("$name$ with \n newline", rows)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert render_progress_chart("empty", []).startswith(b"\x89PNG")
+    due = [("today", 9_999), *((f"Wed\n{n}", n % 3) for n in range(13))]
+    assert render_progress_chart("with reviews", rows, due).startswith(b"\x89PNG")

@@ -52,7 +52,7 @@ class Progress(commands.Cog):
     async def progress(
         self, interaction: discord.Interaction[Any], member: discord.User | None = None
     ) -> None:
-        """Your progress: lessons done, quiz accuracy per lesson, streak and rank, with a chart."""
+        """Your progress: lessons, quiz accuracy, streak, rank and reviews due, with a chart."""
         target = member or interaction.user
         if target.bot:
             raise InvalidInputError("Bots don't take the course, so they have no progress.")
@@ -75,7 +75,8 @@ class Progress(commands.Cog):
             summary = await turn.run(load, ensure_learner=about_self)
             name = target.display_name
             png = await asyncio.to_thread(
-                render_progress_chart, f"{name}: reading and quiz accuracy", chart_rows(summary)
+                render_progress_chart, f"{name}: reading and quiz accuracy", chart_rows(summary),
+                render.due_per_day(summary.reviews),
             )
             await send(
                 interaction,

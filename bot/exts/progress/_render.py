@@ -14,7 +14,7 @@ from bot.ui.pagination import paginate_lines
 from bot.ui.text import percent, plural, progress_bar, safe_name
 
 if TYPE_CHECKING:  # result types only: rendering never calls a service
-    from bot.services.progress import BoardEntry, ProgressSummary
+    from bot.services.progress import BoardEntry, ProgressSummary, ReviewOutlook
 
 _MEDALS = {1: "\U0001f947", 2: "\U0001f948", 3: "\U0001f949"}
 
@@ -56,9 +56,32 @@ def progress(summary: ProgressSummary, *, name: str, with_chart: bool) -> discor
     if summary.rank is not None:
         points += f" \u00b7 rank #{summary.rank} in this server"
     embeds.field(embed, "Points", points)
+    embeds.field(embed, "Reviews", reviews_text(summary.reviews), inline=False)
     if with_chart:
         embed.set_image(url=f"attachment://{CHART_FILENAME}")
     return embeds.footer(embed, "Points come from the first right answer to each question.")
+
+
+def reviews_text(outlook: ReviewOutlook) -> str:
+    """Reviews due today and the predicted retention, or how reviews begin."""
+    if not outlook.cards:
+        return (
+            "No questions to review yet: each one you answer in a quiz comes back with "
+            "`/review` just before you would forget it."
+        )
+    return (
+        f"**{outlook.due_today}** due today \u00b7 predicted retention "
+        f"**{percent(outlook.retention)}** over {plural(outlook.cards, 'question')}. "
+        "`/review` serves them (reviews in a DM earn no server points)."
+    )
+
+
+def due_per_day(outlook: ReviewOutlook) -> list[tuple[str, int]]:
+    """The chart's columns of reviews due per day ahead (none without questions in review)."""
+    if not outlook.cards:
+        return []
+    return [("today" if n == 0 else f"{day:%a}\n{day.day}", count)
+            for n, (day, count) in enumerate(outlook.per_day)]
 
 
 def leaderboard(entries: Sequence[BoardEntry], period: Period, guild_name: str) -> discord.Embed:

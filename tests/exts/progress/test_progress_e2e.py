@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from bot.app import AppContext
 from bot.bot import TutorBot
-from bot.db.models import Learner
+from bot.db.models import Learner, ReviewCard
 from tests.exts.conftest import count, run
 from tests.exts.quiz.test_quiz_e2e import answer, start
 from tests.fakediscord import FakeDiscord
@@ -34,6 +36,34 @@ async def test_progress_defers_then_shows_a_chart(
     assert embed["image"]["url"] == "attachment://progress.png"
     (chart,) = reply.attachments
     assert chart.filename == "progress.png" and chart.data.startswith(PNG_MAGIC)
+
+
+async def test_progress_shows_reviews_due_retention_and_the_days_ahead(
+    fake: FakeDiscord, tutor: TutorBot, app: AppContext
+) -> None:
+    first = await run(fake, "alice", "progress")
+    fields = {field["name"]: field["value"] for field in first.embed["fields"]}
+    assert "No questions to review yet" in fields["Reviews"]
+    alice = fake.user("alice").id
+    now = datetime.now(UTC)
+    async with app.db.sessions.begin() as session:
+        for n, (due, suspended) in enumerate([
+            (now - timedelta(days=2), False), (now - timedelta(hours=1), False),
+            (now + timedelta(days=3), False), (now - timedelta(days=1), True),
+        ]):
+            session.add(ReviewCard(learner_id=alice, question_id=f"fx.q{n}", due=due,
+                                   stability=4.0, difficulty=5.0, state=2,
+                                   last_review=now - timedelta(days=4), reps=1, lapses=0,
+                                   suspended=suspended, created_at=now - timedelta(days=4)))
+    reply = await run(fake, "alice", "progress")
+    fields = {field["name"]: field["value"] for field in reply.embed["fields"]}
+    assert fields["Reviews"].startswith("**2** due today \u00b7 predicted retention **")
+    assert "over 3 questions" in fields["Reviews"] and "no server points" in fields["Reviews"]
+    assert "**\u2013**" not in fields["Reviews"]  # a percentage, from the memory model
+    (chart,) = reply.attachments
+    assert chart.data.startswith(PNG_MAGIC)
+    assert chart.image_size is not None and chart.image_size[1] > (
+        first.attachments[0].image_size or (0, 0))[1]  # the reviews panel below the lessons
 
 
 async def test_progress_of_another_member_a_newcomer_and_a_bot(
