@@ -53,11 +53,12 @@ class Services:
     @classmethod
     def build(cls, course: Course, settings: Settings) -> Services:
         """Services over ``course``."""
+        memory = MemoryModel.from_settings(settings.review)
         return cls(
             learners=LearnerService(default_timezone=settings.default_timezone),
             course=CourseService(course),
-            quiz=QuizService(course, memory=MemoryModel.from_settings(settings.review)),
-            progress=ProgressService(course),
+            quiz=QuizService(course, memory=memory),
+            progress=ProgressService(course, memory),
             feedback=FeedbackService(course),
             schedules=ScheduleService(
                 course, max_per_guild=settings.daily.max_schedules_per_guild

@@ -10,10 +10,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from fsrs import Card, Scheduler, State
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,27 +20,13 @@ from bot.content.model import Course, Lesson
 from bot.db.base import utcnow
 from bot.db.models import Learner, LessonProgress, QuizAnswer, ReviewCard, SnippetView
 from bot.services.learners import local_now
+from bot.services.memory import MemoryModel
 
 WEEK = timedelta(days=7)
 #: Days the reviews chart looks ahead (today first).
 REVIEW_DAYS = 14
 #: The predicted chance of recalling a card at a moment: (stability, last review, now) -> 0..1.
 Retrievability = Callable[[float | None, datetime | None, datetime], float]
-#: The forgetting curve depends only on the FSRS-6 weights (the package's defaults, as the
-#: memory model uses), not on desired retention or fuzzing.
-_CURVE = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
-
-
-def fsrs_retrievability(
-    stability: float | None, last_review: datetime | None, now: datetime
-) -> float:
-    """The ``fsrs`` package's predicted recall of a card at ``now``; 0 before any review."""
-    if stability is None or last_review is None:
-        return 0.0
-    card = Card(card_id=1, state=State.Review, stability=stability, difficulty=5.0,  # no sleep
-                due=now.astimezone(UTC), last_review=last_review.astimezone(UTC))
-    return float(_CURVE.get_card_retrievability(card, now.astimezone(UTC)))
-
 
 @dataclass(frozen=True)
 class ReviewOutlook:
@@ -135,11 +120,10 @@ def streak_from_days(days: set[date], today: date) -> Streak:
 class ProgressService:
     """Reads progress; never writes."""
 
-    def __init__(
-        self, course: Course, retrievability: Retrievability = fsrs_retrievability
-    ) -> None:
+    def __init__(self, course: Course, memory: MemoryModel | None = None) -> None:
         self.course = course
-        self.retrievability = retrievability
+        #: The memory model's forgetting curve (the FSRS weights; not retention or fuzzing).
+        self.retrievability: Retrievability = (memory or MemoryModel()).retrievability
 
     async def review_outlook(
         self, session: AsyncSession, learner_id: int, timezone: str, now: datetime | None = None
