@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.content.loader import load_course
 from bot.content.model import Course
+from bot.db.base import utcnow
 from bot.db.engine import Database, open_database
 from bot.lifecycle import Admission, Worker, WorkerRegistry
 from bot.observe import Observer
@@ -51,6 +53,8 @@ class AppContext:
     _workers: WorkerRegistry = field(default_factory=WorkerRegistry, repr=False)
     _stopped: bool = field(default=False, repr=False)
     _reloads: ReloadService | None = field(default=None, repr=False)
+    #: When this context (and its course) was made: reloads published before are not followed.
+    created_at: datetime = field(default_factory=utcnow, repr=False)
     _tutor_rebuild: asyncio.Task[None] | None = field(default=None, repr=False)
     #: Log lines, metrics and health of this app (each app its own metrics registry).
     observer: Observer = field(default=None, repr=False)  # type: ignore[assignment]
@@ -150,7 +154,9 @@ class AppContext:
         if self._reloads is None:
             from bot.services.reload import ReloadService
 
-            self._reloads = ReloadService(self, self.settings.paths.lessons_dir)
+            self._reloads = ReloadService(
+                self, self.settings.paths.lessons_dir, since=self.created_at
+            )
         return self._reloads
 
     def refresh_tutor(self) -> None:

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.loader import check_course
 from bot.content.model import Course, Lesson
+from bot.db.base import utcnow
 from bot.db.engine import Database
 from bot.db.models.app_state import AppState
 from bot.db.models.daily import DailyPost
@@ -268,7 +269,7 @@ def load_folder(folder: Path) -> tuple[Course | None, list[str]]:
 class ReloadService:
     """Reloads the course of one process; reloads never overlap."""
 
-    def __init__(self, host: CourseHost, folder: Path) -> None:
+    def __init__(self, host: CourseHost, folder: Path, *, since: datetime | None = None) -> None:
         self.host = host
         self.folder = folder
         self.state = AppStateService()
@@ -276,6 +277,9 @@ class ReloadService:
         #: The publication (hash, when) this process has already acted on or refused: one
         #: warning per publication, and publishing the same hash again makes it look again.
         self._seen: tuple[str, datetime] | None = None
+        #: Publications before this moment (when the process loaded its course) predate the
+        #: course it serves: they are not acted on.
+        self._since = since or utcnow()
 
     async def reload(self) -> ReloadOutcome:
         """Validate the folder; if valid, swap the course, publish its hash, rebuild /ask.
@@ -317,14 +321,6 @@ class ReloadService:
             row = await session.get(AppState, CONTENT_HASH_KEY, populate_existing=True)
             return (row.value, row.updated_at) if row is not None else None
 
-    async def remember_published(self) -> None:
-        """Take the hash published now as already seen (at start: the folder was just read).
-
-        A process acts only on reloads published while it runs; at start it has read its
-        own folder, which is what the operator deployed for it.
-        """
-        self._seen = await self._publication()
-
     async def follow(self) -> ReloadOutcome | None:
         """Catch up with a reload published by another process, if there is one.
 
@@ -335,6 +331,9 @@ class ReloadService:
         """
         publication = await self._publication()
         if publication is None or publication == self._seen:
+            return None
+        if self._seen is None and publication[1] < self._since:
+            self._seen = publication  # published before this process loaded its folder
             return None
         async with self._lock:
             if publication == self._seen:
@@ -387,9 +386,8 @@ class ReloadWatcher:
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        """Note the hash published now, then poll in the background."""
+        """Poll in the background (publications older than this process are not acted on)."""
         if self._task is None:
-            await self.service.remember_published()
             self._stopping.clear()
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name="course-reload watcher"

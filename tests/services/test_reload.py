@@ -6,6 +6,7 @@ would; two application contexts on one database stand for two bot processes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import shutil
@@ -24,7 +25,7 @@ from bot.db.models.daily import DailyAnswer
 from bot.errors import NotFoundError
 from bot.runtime import CourseRuntime
 from bot.services.quiz import QuestionRemovedError
-from bot.services.reload import CONTENT_HASH_KEY, CourseDiff, publish_folder
+from bot.services.reload import CONTENT_HASH_KEY, CourseDiff, ReloadWatcher, publish_folder
 from bot.settings import Settings
 from tests.conftest import FIXTURE_LESSONS
 from tests.services.test_daily import NOW, _posted, _schedule
@@ -148,7 +149,7 @@ async def test_another_process_follows_a_reload_only_from_a_folder_that_hashes_t
     second_folder = course_copy(tmp_path, "second")
     first = await make_app(first_folder)
     second = await make_app(second_folder)
-    await second.reloads.remember_published()  # as its watcher does at start
+    # Only reloads published after a process loaded its folder count (not older ones).
     assert await second.reloads.follow() is None  # nothing published yet
 
     remove_question(first_folder, "fx-nn.q3")
@@ -182,7 +183,7 @@ async def test_a_process_whose_folder_is_broken_keeps_its_course(
     second_folder = course_copy(tmp_path, "second")
     first = await make_app(first_folder)
     second = await make_app(second_folder)
-    await second.reloads.remember_published()
+    assert await second.reloads.follow() is None
     edit(second_folder / NN_QUIZ, 'answer = "nudge"', 'answer = "push"')
     remove_question(first_folder, "fx-nn.q3")
     assert (await first.reloads.reload()).ok
@@ -272,3 +273,40 @@ async def test_a_daily_quiz_whose_question_was_removed_refuses_answers_and_close
         assert await app.services.daily.due_to_close(session, close_at + timedelta(days=1)) == []
         kept = await session.scalar(select(func.count()).select_from(DailyAnswer))
     assert first.correct and kept == 1  # the answer given before the reload is kept
+
+
+async def test_the_watcher_worker_follows_a_published_reload_in_the_background(
+    tmp_path: Path, make_app: AppMaker
+) -> None:
+    first_folder = course_copy(tmp_path, "first")
+    second_folder = course_copy(tmp_path, "second")
+    first = await make_app(first_folder)
+    second = await make_app(second_folder)
+    watcher = ReloadWatcher(second.reloads, poll_seconds=1)
+    second.register_worker(watcher)
+    await second.start()
+    try:
+        for folder in (first_folder, second_folder):  # the operator updates both folders
+            remove_question(folder, "fx-nn.q3")
+        assert (await first.reloads.reload()).ok
+        for _ in range(600):  # one poll a second; a loaded machine may take longer
+            if "fx-nn.q3" not in second.course.questions:
+                break
+            await asyncio.sleep(0.1)
+        assert second.course.content_hash == first.course.content_hash
+    finally:
+        await second.stop()  # stops the watcher with the app's other workers
+
+
+async def test_a_process_started_after_a_publication_keeps_the_folder_it_loaded(
+    tmp_path: Path, make_app: AppMaker, caplog: pytest.LogCaptureFixture
+) -> None:
+    first_folder = course_copy(tmp_path, "first")
+    first = await make_app(first_folder)
+    remove_question(first_folder, "fx-nn.q3")
+    assert (await first.reloads.reload()).ok
+    # Started later, with other files: what it loaded at start is what it serves, silently.
+    later = await make_app(course_copy(tmp_path, "later"))
+    with caplog.at_level(logging.WARNING, logger="bot.services.reload"):
+        assert await later.reloads.follow() is None
+    assert "fx-nn.q3" in later.course.questions and not caplog.records
