@@ -274,3 +274,18 @@ async def test_two_processes_sweeping_at_once_send_one_dm_a_day(
         done = await session.scalar(select(func.count()).select_from(JobClaim).where(
             JobClaim.kind == "reminder", JobClaim.done_at.is_not(None)))
     assert done == 30
+
+
+async def test_reminder_dms_and_daily_posts_share_one_pacer(
+    app: AppContext, sender: RecordingSender
+) -> None:
+    """One budget under Discord's global limit: the runner gives both features one limiter."""
+    from bot.jobs import build_job_runner
+    from bot.jobs.daily import DailyQuizJobs
+    from tests.jobs.test_daily_jobs import RecordingPublisher
+
+    runner = build_job_runner(app, RecordingPublisher(), reminder_sender=sender)
+    daily = next(f for f in runner.features if isinstance(f, DailyQuizJobs))
+    reminders = next(f for f in runner.features if isinstance(f, ReminderJobs))
+    assert daily.limiter is reminders.limiter
+    assert daily.limiter.interval == 1 / app.settings.jobs.send_per_second
