@@ -34,7 +34,9 @@ REDACTED = "[redacted]"
 
 LogFormat = Literal["text", "json"]
 
-_TOKEN = r"[A-Za-z0-9_\-.=+/]+"
+#: A token in a URL path: everything up to the next ``/``, query or quote (``%3A`` included:
+#: interaction tokens hold a ``:``, which URLs carry encoded).
+_TOKEN = r"[^/\s?#'\"]+"
 #: (pattern, replacement); applied in order to every message.
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Interaction callbacks and webhooks (followups, @original): the token is in the path.
