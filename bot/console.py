@@ -21,17 +21,20 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TextIO
 
 from bot.app import AppContext, build_app
 from bot.cli._common import read_blocking
 from bot.content.markdown import strip_formatting
 from bot.content.model import QuestionKind
+from bot.db.base import utcnow
 from bot.errors import TutorError
 from bot.runtime import Actor, CourseRuntime, Services, Unit, unit_of_work
 from bot.services.course import Page
 from bot.services.progress import ReviewOutlook
 from bot.services.quiz import AnswerResult, QuestionView, parse_number
+from bot.services.review import ReviewStart
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,8 @@ Commands (the same as the Discord bot's):
   /lesson [name]               the next snippet, or a lesson by number, id or title
     n | next, p | prev, done   move through the lesson, mark it done
   /quiz [lesson] [questions]   a quiz (answer with a letter, t/f, or a number)
+  /review [questions]          the questions you are about to forget, most overdue first
+    know | reset               on a review question: never review it again / start it afresh
   /progress                    completion, accuracy per lesson, streak
   /leaderboard [week|all]      top learners
   /settings timezone <zone>    your time zone for streaks, e.g. Europe/Berlin
@@ -92,8 +97,9 @@ def render_page(page: Page) -> str:
 
 
 def render_question(view: QuestionView) -> str:
-    """A quiz question with lettered choices."""
-    lines = [f"Question {view.number}/{view.total}: {view.question.prompt}"]
+    """A quiz (or review) question with lettered choices."""
+    title = "Review" if view.kind == "review" else "Question"
+    lines = [f"{title} {view.number}/{view.total}: {view.question.prompt}"]
     if view.question.kind is QuestionKind.NUMERIC:
         unit = f" ({view.question.unit})" if view.question.unit else ""
         lines.append(f"Type a number{unit}.")
@@ -101,6 +107,32 @@ def render_question(view: QuestionView) -> str:
         lines.append("  t) True\n  f) False")
     else:
         lines += [f"  {LETTERS[i]}) {choice.text}" for i, choice in enumerate(view.choices)]
+    if view.kind == "review":
+        lines.append("(know = I know this, don't review it again; reset = start it afresh)")
+    return "\n".join(lines)
+
+
+def _from_now(moment: datetime, now: datetime) -> str:
+    """``in 3 days``, ``in 5 hours``, ``now``: how far off a due time is."""
+    seconds = (moment - now).total_seconds()
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = round(seconds / size)
+            return f"in {count} {unit}{'s' if count != 1 else ''}"
+    return "now"
+
+
+def render_nothing_due(start: ReviewStart, now: datetime) -> str:
+    """Nothing to review: when the next review is, and new questions meanwhile."""
+    if start.next_due is not None:
+        lines = [f"Nothing to review right now. Your next review is "
+                 f"{_from_now(start.next_due, now)} ({start.next_due:%Y-%m-%d %H:%M} UTC)."]
+    else:
+        lines = ["Nothing to review yet: answer quiz questions, and each comes back here just "
+                 "before you would forget it."]
+    if start.new_questions:
+        lines.append(f"{start.new_questions} question(s) of the course are new to you: type "
+                     "`new` for five of them.")
     return "\n".join(lines)
 
 
@@ -114,8 +146,11 @@ def render_result(result: AnswerResult) -> str:
     if result.lesson and result.snippet:
         lines.append(f"Read more: {result.lesson.label} > {result.snippet.title}")
     score = result.score
+    if result.next_review is not None:
+        lines.append(f"Back for review {_from_now(result.next_review, utcnow())}.")
     if score.finished:
-        lines.append(f"\nQuiz finished: {score.correct}/{score.total} right.")
+        kind = "Review" if score.kind == "review" else "Quiz"
+        lines.append(f"\n{kind} finished: {score.correct}/{score.total} right.")
     return "\n".join(lines)
 
 
@@ -135,7 +170,7 @@ class Console:
     def __post_init__(self) -> None:
         self.handlers = {
             "help": self._help, "course": self._course, "lesson": self._lesson,
-            "quiz": self._quiz, "progress": self._progress, "leaderboard": self._leaderboard,
+            "quiz": self._quiz, "review": self._review, "progress": self._progress, "leaderboard": self._leaderboard,
             "settings": self._settings, "ask": self._ask,
         }
 
@@ -162,6 +197,11 @@ class Console:
             return await self._step(1 if lowered.startswith("n") else -1)
         if lowered == "done":
             return await self._done()
+        if lowered in {"know", "reset"} and self.question is not None \
+                and self.question.kind == "review":
+            return await self._card_action(lowered)
+        if lowered == "new" and self.question is None:
+            return await self._new_questions()
         if not text.startswith("/"):
             if self.question is not None:
                 return await self._answer(text)
@@ -247,6 +287,43 @@ class Console:
                                                   lesson_id=lesson_id, count=count)
         self.question = view
         return render_question(view)
+
+    async def _review(self, args: list[str]) -> str:
+        count = int(args[0]) if args and _COUNT.fullmatch(args[0]) else None
+        async with self._unit() as unit:
+            start = await unit.services.review.start(unit.session, self.learner_id,
+                                                     guild_id=None, count=count)
+        self.question = start.question
+        if start.question is None:
+            return render_nothing_due(start, utcnow())
+        return f"{start.due} question(s) due, most overdue first.\n\n" + render_question(
+            start.question)
+
+    async def _new_questions(self) -> str:
+        async with self._unit() as unit:
+            view = await unit.services.review.start_new(unit.session, self.learner_id,
+                                                        guild_id=None)
+        self.question = view
+        return render_question(view)
+
+    async def _card_action(self, action: str) -> str:
+        view = self.question
+        assert view is not None
+        async with self._unit(ensure_learner=False) as unit:
+            if action == "reset":
+                await unit.services.review.reset(unit.session, self.learner_id,
+                                                 view.attempt_id, view.question.id)
+                return ("Reset: this question's schedule starts afresh with your answer.\n\n"
+                        + render_question(view))
+            done = await unit.services.review.suspend(unit.session, self.learner_id,
+                                                      view.attempt_id, view.question.id)
+        self.question = done.next_question
+        text_out = "Got it: this question won't come back for review (unless you get it wrong)."
+        if self.question is not None:
+            return text_out + "\n\n" + render_question(self.question)
+        if done.score is not None and done.score.answered:
+            text_out += f"\nReview finished: {done.score.correct}/{done.score.total} right."
+        return text_out
 
     async def _answer(self, text: str) -> str:
         view = self.question

@@ -31,6 +31,7 @@ from bot.services.memory import MemoryModel
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.services.reminders import ReminderService
+from bot.services.review import ReviewService
 from bot.services.schedules import ScheduleService
 from bot.settings import Settings
 
@@ -42,6 +43,7 @@ class Services:
     learners: LearnerService
     course: CourseService
     quiz: QuizService
+    review: ReviewService
     progress: ProgressService
     feedback: FeedbackService
     schedules: ScheduleService
@@ -54,10 +56,12 @@ class Services:
     def build(cls, course: Course, settings: Settings) -> Services:
         """Services over ``course``."""
         memory = MemoryModel.from_settings(settings.review)
+        quiz = QuizService(course, memory=memory)
         return cls(
             learners=LearnerService(default_timezone=settings.default_timezone),
             course=CourseService(course),
-            quiz=QuizService(course, memory=memory),
+            quiz=quiz,
+            review=ReviewService(course, quiz),
             progress=ProgressService(course, memory),
             feedback=FeedbackService(course),
             schedules=ScheduleService(

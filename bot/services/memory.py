@@ -18,6 +18,9 @@ with three statements whatever the number of answers:
 3. one ``review_log`` row per card that changed.
 
 It never commits: the caller's unit of work does, with the answers themselves.
+
+A suspended card ("I know this" in /review) is still updated, and a wrong answer lifts the
+suspension: the learner did not know it after all.
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ class _Known:
     last_review: datetime | None
     reps: int
     lapses: int
+    suspended: bool
 
 
 def card_of(
@@ -221,7 +225,10 @@ class MemoryModel:
                                  sql.timestamp(answer.at)))
             else:
                 old = sql.timestamp(before.last_review) if before.last_review else None
-                updates.append((*key, old, *state, before.reps + 1, before.lapses + lapse))
+                # "I know this" holds until the learner gets the question wrong.
+                suspended = sql.boolean(before.suspended and answer.correct)
+                updates.append((*key, old, *state, before.reps + 1, before.lapses + lapse,
+                                suspended))
 
         won: set[tuple[int, str]] = set()
         if new_rows:
@@ -254,9 +261,10 @@ _LOG_COLUMNS = ("learner_id", "question_id", "rating", "reviewed_at", "local_dat
                 "due_before", "due_after", "source", "guild_id")
 #: The compare-and-set's rows: the key, the last review read, then the new state.
 _CAS_COLUMNS = ("learner_id", "question_id", "old", "due", "stability", "difficulty", "state",
-                "last_review", "reps", "lapses")
+                "last_review", "reps", "lapses", "suspended")
 _CAS_TYPES = ("BIGINT", "VARCHAR(48)", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITH TIME ZONE",
-              "FLOAT", "FLOAT", "SMALLINT", "TIMESTAMP WITH TIME ZONE", "INTEGER", "INTEGER")
+              "FLOAT", "FLOAT", "SMALLINT", "TIMESTAMP WITH TIME ZONE", "INTEGER", "INTEGER",
+              "BOOLEAN")
 _SET = ", ".join(f"{name} = v.{name}" for name in _CAS_COLUMNS[3:])
 
 
@@ -277,7 +285,8 @@ async def _read(
         rows = await conn.execute(
             select(Learner.id, Learner.timezone, ReviewCard.question_id, ReviewCard.due,
                    ReviewCard.stability, ReviewCard.difficulty, ReviewCard.state,
-                   ReviewCard.last_review, ReviewCard.reps, ReviewCard.lapses)
+                   ReviewCard.last_review, ReviewCard.reps, ReviewCard.lapses,
+                   ReviewCard.suspended)
             .select_from(Learner)
             .outerjoin(ReviewCard, and_(ReviewCard.learner_id == Learner.id,
                                         ReviewCard.question_id.in_(questions)))
@@ -288,7 +297,7 @@ async def _read(
             key = (row.id, row.question_id)
             if row.question_id is not None and key in wanted:
                 known[key] = _Known(row.due, row.stability, row.difficulty, row.state,
-                                    row.last_review, row.reps, row.lapses)
+                                    row.last_review, row.reps, row.lapses, bool(row.suspended))
     return zones, known
 
 

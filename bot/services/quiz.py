@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -283,6 +284,43 @@ class QuizService:
         connection = await session.connection()
         attempt = (await connection.execute(_ATTEMPT_BY_ID, {"attempt_id": attempt_id})).first()
         return owned_attempt(attempt, learner_id)
+
+    async def drop_question(
+        self, session: AsyncSession, attempt_id: int, learner_id: int, question_id: str
+    ) -> tuple[QuestionView | None, Score]:
+        """Take an unanswered question out of the learner's attempt (e.g. "I know this").
+
+        Returns the next unanswered question (None when none is left) and the score. A
+        question already answered stays: its answer counts.
+        """
+        connection = await session.connection()
+        rows = (await connection.execute(_ATTEMPT_WITH_MARKS, {"attempt_id": attempt_id})).all()
+        attempt = owned_attempt(rows[0] if rows else None, learner_id)
+        marks = {row.answered_id: row.correct for row in rows if row.answered_id is not None}
+        if question_id not in attempt.question_ids:
+            raise NotFoundError("That question is not part of this quiz.")
+        ids = list(attempt.question_ids)
+        answered = set(marks)
+        if question_id not in answered:
+            ids.remove(question_id)
+        kept = SimpleNamespace(**{**attempt._asdict(), "question_ids": ids})
+        finished = self.finished(kept, answered)
+        if question_id not in answered:
+            await session.execute(
+                update(QuizAttempt)
+                .where(QuizAttempt.id == attempt.id)
+                .values(question_ids=ids, finished_at=self.clock() if finished else None)
+            )
+        score = Score(
+            attempt_id=attempt.id,
+            correct=sum(bool(c) for c in marks.values()),
+            answered=len(answered),
+            total=len(self._askable(kept, answered)),
+            finished=finished,
+            lesson=self.course.lesson(attempt.lesson_id or ""),
+            kind=attempt.kind,
+        )
+        return (None if finished else self._next_view(kept, answered)), score
 
     async def record_answer(
         self,

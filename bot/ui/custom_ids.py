@@ -501,6 +501,68 @@ class ReminderAction(CustomId):
         return cls(from_base36(match["learner"]), match["action"])
 
 
+@dataclass(frozen=True)
+class ReviewCardAction(CustomId):
+    """"I know this" (``k``: suspend) or "Reset" (``r``) on a question of a review."""
+
+    kind: ClassVar[str] = "rc"
+    pattern: ClassVar[str] = _pattern(
+        "rc", f"(?P<learner>{_INT})", f"(?P<attempt>{_INT})", f"(?P<question>{_ID})",
+        "(?P<action>[kr])",
+    )
+    learner_id: int
+    attempt_id: int
+    question_id: str
+    action: str  # 'k' suspend, 'r' reset
+
+    def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
+        return (to_base36(self.learner_id), to_base36(self.attempt_id), self.question_id,
+                self.action)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> ReviewCardAction:
+        """Rebuild the value from a match of :attr:`pattern`."""
+        return cls(from_base36(match["learner"]), from_base36(match["attempt"], MAX_ROW_ID),
+                   match["question"], match["action"])
+
+
+@dataclass(frozen=True)
+class StartReview(CustomId):
+    """Start a review of up to ``count`` due questions, for whoever clicks (a reminder's too)."""
+
+    kind: ClassVar[str] = "rs"
+    pattern: ClassVar[str] = _pattern("rs", r"(?P<count>[1-9]\d?)")
+    count: int
+
+    def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
+        return (str(self.count),)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> StartReview:
+        """Rebuild the value from a match of :attr:`pattern`."""
+        return cls(int(match["count"]))
+
+
+@dataclass(frozen=True)
+class NewQuestions(CustomId):
+    """A quiz of ``count`` questions the clicker has never answered."""
+
+    kind: ClassVar[str] = "nq"
+    pattern: ClassVar[str] = _pattern("nq", r"(?P<count>[1-9]\d?)")
+    count: int
+
+    def parts(self) -> tuple[str, ...]:
+        """The fields after the kind, as they appear in the id."""
+        return (str(self.count),)
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> NewQuestions:
+        """Rebuild the value from a match of :attr:`pattern`."""
+        return cls(int(match["count"]))
+
+
 KINDS: tuple[type[CustomId], ...] = (
     PageStep,
     MarkDone,
@@ -521,6 +583,9 @@ KINDS: tuple[type[CustomId], ...] = (
     DailyChoice,
     DailyClosed,
     ReminderAction,
+    ReviewCardAction,
+    StartReview,
+    NewQuestions,
 )
 _COMPILED = {cls.kind: (cls, re.compile(cls.pattern)) for cls in KINDS}
 

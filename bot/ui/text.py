@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 
 import discord
 
@@ -49,3 +50,8 @@ def percent(fraction: float | None) -> str:
 def plural(count: int, word: str, many: str | None = None) -> str:
     """``1 lesson``, ``3 lessons``."""
     return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def ts(moment: datetime, style: str = "F") -> str:
+    """A Discord timestamp (``<t:…:R>`` etc.): every reader sees it in their own time zone."""
+    return f"<t:{int(moment.timestamp())}:{style}>"

@@ -296,6 +296,22 @@ async def test_the_batched_practice_path_updates_cards_once_per_double_click(
         (learner, 3 if learner % 2 else 1, "quiz", 7) for learner in learners}
 
 
+async def test_review_answers_are_logged_with_source_review(app: AppContext) -> None:
+    """A /review attempt's answers, on the batched path, update the card as 'review'."""
+    await _learner(app)
+    long_ago = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    await _record(app, MemoryModel(fuzz=False), _answer(long_ago))
+    async with app.db.sessions.begin() as session:
+        start = await app.services.review.start(session, LEARNER, guild_id=None)
+    assert start.question is not None and start.question.kind == "review"
+    assert start.question.question.id == Q and start.in_dm
+    result = await app.answers.record_practice(app.services.quiz, start.question.attempt_id,
+                                               LEARNER, Q, choice_id="spam")
+    assert result.score.kind == "review" and result.next_review is not None
+    logs = await _logs(app)
+    assert [(log.source, log.guild_id) for log in logs] == [("quiz", None), ("review", None)]
+
+
 async def test_daily_answers_update_cards_with_source_daily(app: AppContext) -> None:
     async with app.db.sessions.begin() as session:
         schedule = await app.services.schedules.add(

@@ -39,6 +39,10 @@ EXAMPLES: list[ids.CustomId] = [
     ids.FeedbackPageKey(None, None, None, 0),
     ids.ForgetMe(),
     ids.ReminderAction(80351110224678912, "snooze"),
+    ids.ReviewCardAction(80351110224678912, 7, "tokens.q1", "k"),
+    ids.ReviewCardAction(1, 1, "tokens.q1", "r"),
+    ids.StartReview(5),
+    ids.NewQuestions(20),
 ]
 
 LONGEST: list[ids.CustomId] = [
@@ -54,6 +58,8 @@ LONGEST: list[ids.CustomId] = [
     ids.DailyChoice(MAX_ROW_ID, LONG_CHOICE),
     ids.DailyClosed(MAX_ROW_ID),
     ids.ReminderAction(MAX_DISCORD_ID, "review"),
+    ids.ReviewCardAction(MAX_DISCORD_ID, MAX_ROW_ID, LONG_ID, "k"),
+    ids.StartReview(99),
 ]
 
 

@@ -8,7 +8,6 @@ through ``allowed_mentions`` naming that role alone (see :func:`post_mentions`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -24,7 +23,7 @@ from bot.ui.limits import (
     EMBED_TITLE_MAX,
     ROW_BUTTONS_MAX,
 )
-from bot.ui.text import percent, plural, truncate
+from bot.ui.text import percent, plural, truncate, ts
 from bot.ui.views import StaticView
 
 if TYPE_CHECKING:  # result types only: rendering never calls a service
@@ -37,11 +36,6 @@ REVEAL_TEXT = {
     "instant": "you see right or wrong as soon as you answer",
     "at_close": "the answer comes with the results when it closes",
 }
-
-
-def ts(moment: datetime, style: str = "F") -> str:
-    """A Discord timestamp: every reader sees it in their own time zone."""
-    return f"<t:{int(moment.timestamp())}:{style}>"
 
 
 def _embed(title: str, description: str, colour: discord.Colour) -> discord.Embed:

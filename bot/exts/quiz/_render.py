@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.content.model import Lesson, Question, QuestionKind, Snippet
+from bot.services.review import DEFAULT_REVIEWS
 from bot.ui import custom_ids as ids
 from bot.ui import embeds, views
 from bot.ui.limits import MODAL_TITLE_MAX, TEXT_INPUT_LABEL_MAX
-from bot.ui.text import one_line, percent, truncate
+from bot.ui.text import one_line, percent, truncate, ts
 
 if TYPE_CHECKING:  # result types only: rendering never calls a service
     from bot.services.quiz import AnswerResult, QuestionView, Score
@@ -44,14 +45,21 @@ def choice_letters(view: QuestionView) -> list[tuple[str, str]]:
 
 
 def quiz_question(view: QuestionView) -> discord.Embed:
-    """A quiz question with its choices lettered in the attempt's order, under its lesson."""
+    """A quiz question with its choices lettered in the attempt's order, under its lesson.
+
+    A review's question (/review) is titled as such and says what its answer does.
+    """
     lesson = view.lesson
+    review = view.kind == "review"
     embed = embeds.embed(
-        title=f"Question {view.number} of {view.total}",
+        title=f"{'Review' if review else 'Question'} {view.number} of {view.total}",
         description=_question_body(view.question, choice_letters(view)),
     )
     if lesson is not None:
         embeds.author(embed, lesson.label)
+    if review:
+        return embeds.footer(embed, "Only you can see this review. Your answer decides when "
+                             "this question comes back.")
     return embeds.footer(embed, "Only you can see this quiz. Every answer is saved as you go.")
 
 
@@ -75,6 +83,8 @@ def verdict(result: AnswerResult) -> discord.Embed:
         "",
         f"\U0001f4d6 Read more: {where_to_read(result.lesson, result.snippet)}",
     ]
+    if result.next_review is not None:
+        lines.append(f"\U0001f501 Back for review {ts(result.next_review, 'R')}")
     embed = embeds.embed(
         title=title,
         description="\n".join(lines),
@@ -97,6 +107,13 @@ def final_score(score: Score) -> discord.Embed:
     else:
         cheer = "Read the parts linked above again, then try once more."
     about = f" on {score.lesson.label}" if score.lesson else ""
+    if score.kind == "review":
+        return embeds.embed(
+            title=f"Review finished: {score.correct} of {score.total} right ({percent(share)})",
+            description="Each question comes back just before you would forget it. Review "
+            "more with the button below or /review; see how you are doing with /progress.",
+            colour=embeds.RIGHT_COLOUR if share >= 0.6 else embeds.INFO_COLOUR,
+        )
     embed = embeds.embed(
         title=f"Quiz finished: {score.correct} of {score.total} right ({percent(share)})",
         description=f"{cheer}\nTake another quiz{about} with the button below or /quiz; see "
@@ -126,9 +143,28 @@ def _answer_buttons(view: QuestionView, learner_id: int, row: int) -> list[disco
     return buttons
 
 
+#: The buttons under a review's question (handled by the review extension).
+KNOW_LABEL = "\U0001f9e0 I know this"
+RESET_LABEL = "\u21ba Reset"
+
+
+def _card_buttons(view: QuestionView, learner_id: int, row: int) -> list[discord.ui.Button[Any]]:
+    """"I know this" and "Reset" under a review's question; nothing under a quiz's."""
+    if view.kind != "review":
+        return []
+    key = view.question.id
+    return [
+        views.button(KNOW_LABEL, ids.ReviewCardAction(learner_id, view.attempt_id, key, "k"),
+                     row=row),
+        views.button(RESET_LABEL, ids.ReviewCardAction(learner_id, view.attempt_id, key, "r"),
+                     row=row),
+    ]
+
+
 def question_buttons(view: QuestionView, learner_id: int) -> views.StaticView:
-    """One button per choice (or one that opens the number modal)."""
-    return views.StaticView(*_answer_buttons(view, learner_id, row=0))
+    """One button per choice (or one that opens the number modal); a review's card buttons."""
+    return views.StaticView(*_answer_buttons(view, learner_id, row=0),
+                            *_card_buttons(view, learner_id, row=1))
 
 
 def after_answer(result: AnswerResult, learner_id: int) -> views.StaticView:
@@ -136,6 +172,10 @@ def after_answer(result: AnswerResult, learner_id: int) -> views.StaticView:
     items: list[discord.ui.Item[Any]] = []
     if result.next_question is not None:
         items += _answer_buttons(result.next_question, learner_id, row=0)
+        items += _card_buttons(result.next_question, learner_id, row=2)
+    elif result.score.kind == "review":
+        items.append(views.button("\U0001f501 Review more", ids.StartReview(DEFAULT_REVIEWS),
+                                  style=discord.ButtonStyle.primary, row=0))
     else:
         lesson = result.score.lesson
         items.append(

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.exts.daily._render import ts
 from bot.ui.embeds import COURSE_COLOUR
 from bot.ui.limits import (
     CONTENT_MAX,
@@ -18,7 +17,7 @@ from bot.ui.limits import (
     EMBED_FIELDS_MAX,
     EMBED_TOTAL_MAX,
 )
-from bot.ui.text import truncate
+from bot.ui.text import truncate, ts
 
 if TYPE_CHECKING:
     from bot.content.model import Course
