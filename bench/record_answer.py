@@ -1,15 +1,22 @@
-"""Benchmark: quiz answers through ``QuizService.record_answer``, acknowledged after commit.
+"""Benchmark: practice-quiz answers, acknowledged after commit, on two paths in one run.
 
-Each answer is one unit of work as the bot runs it: ``async with sessions.begin()`` →
-``record_answer`` → commit; its latency is measured from the start of the unit to the commit.
+* ``batched`` — what ``/quiz`` and the console run: ``AnswerBatcher.record_practice``, which
+  writes the answers that arrive together in one transaction of multi-row statements
+  (``bot/services/answer_batch.py``); latency is from the click to the acknowledgement.
+* ``single`` — ``QuizService.record_answer`` in its own unit of work (``async with
+  sessions.begin()`` → ``record_answer`` → commit), one transaction per answer.
+
 Several learners answer concurrently; 5% of clicks repeat an earlier click (a double click),
 which must not add a row. Afterwards the rows are counted and checked for uniqueness.
+"CPU per answer" is this process's CPU time over the answers: unlike the rate, it changes
+little when other work loads the machine (a loaded machine still slows each CPU-second).
 
 A baseline in the same run: single-row INSERT + COMMIT through the raw driver (sqlite3 /
 asyncpg) on the same database settings, so the ratio shows what our layers cost.
 
     .venv/bin/python bench/record_answer.py                  # SQLite and PostgreSQL, full run
     .venv/bin/python bench/record_answer.py --db sqlite
+    .venv/bin/python bench/record_answer.py --path single     # one of the two paths
     .venv/bin/python bench/record_answer.py --quick          # a few seconds (smoke test)
 
 Targets (2-core machine): >= 1,000 answers/s sustained and p99 <= 50 ms on SQLite.
@@ -38,6 +45,7 @@ from sqlalchemy import func, select  # noqa: E402
 from bot.content.loader import load_course  # noqa: E402
 from bot.db.engine import open_database  # noqa: E402
 from bot.db.models import QuizAnswer  # noqa: E402
+from bot.services.answer_batch import AnswerBatcher  # noqa: E402
 from bot.services.learners import LearnerService  # noqa: E402
 from bot.services.quiz import MAX_QUESTIONS, QuizService  # noqa: E402
 
@@ -49,6 +57,7 @@ class Result:
     """Figures of one run."""
 
     backend: str
+    path: str
     answers: int
     seconds: float
     latencies_ms: list[float]
@@ -56,6 +65,7 @@ class Result:
     rows: int
     distinct: int
     expected_rows: int
+    cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -98,8 +108,8 @@ async def _pg_baseline(dsn: str, count: int) -> float:
         await conn.close()
 
 
-async def _run(backend: str, url: str, answers: int, min_seconds: float, workers: int,
-               lessons: Path) -> Result:
+async def _run(backend: str, path: str, url: str, answers: int, min_seconds: float,
+               workers: int, lessons: Path) -> Result:
     course = load_course(lessons)
     quiz = QuizService(course)
     learners = LearnerService()
@@ -135,11 +145,13 @@ async def _run(backend: str, url: str, answers: int, min_seconds: float, workers
         stream.append(item)
         if rng.random() < 0.05:
             stream.append(item)
+    batcher = AnswerBatcher(db, lambda: course)
     latencies: list[float] = []
     done = 0
     position = 0
     stop_at = time.perf_counter() + min_seconds
     start = time.perf_counter()
+    cpu_start = time.process_time()
 
     async def worker() -> None:
         nonlocal done, position
@@ -147,14 +159,19 @@ async def _run(backend: str, url: str, answers: int, min_seconds: float, workers
             attempt, learner, qid, choice, value = stream[position]
             position += 1
             began = time.perf_counter()
-            async with db.sessions.begin() as session:
-                await quiz.record_answer(session, attempt, learner, qid, choice_id=choice,
-                                         value=value)
+            if path == "batched":
+                await batcher.record_practice(quiz, attempt, learner, qid, choice_id=choice,
+                                              value=value)
+            else:
+                async with db.sessions.begin() as session:
+                    await quiz.record_answer(session, attempt, learner, qid, choice_id=choice,
+                                             value=value)
             latencies.append((time.perf_counter() - began) * 1000)
             done += 1
 
     await asyncio.gather(*(worker() for _ in range(workers)))
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     expected = len({(a, q) for a, _, q, _, _ in stream[:position]})
     async with db.sessions() as session:
         rows = int(await session.scalar(select(func.count()).select_from(QuizAnswer)) or 0)
@@ -164,18 +181,26 @@ async def _run(backend: str, url: str, answers: int, min_seconds: float, workers
             or 0
         )
     await db.dispose()
-    return Result(backend, done, elapsed, latencies, 0.0, rows, distinct, expected)
+    return Result(backend, path, done, elapsed, latencies, 0.0, rows, distinct, expected,
+                  cpu)
 
 
 def _report(result: Result, quick: bool) -> bool:
     ratio = result.rate / result.baseline_per_s if result.baseline_per_s else float("nan")
-    print(f"\n== {result.backend} ==")
+    label = ("batched: what /quiz and the console run" if result.path == "batched"
+             else "single: one transaction per answer")
+    print(f"\n== {result.backend}, {label} ==")
     print(f"answers recorded     {result.answers:,} in {result.seconds:.1f} s")
     print(f"sustained rate       {result.rate:,.0f} answers/s")
+    # CPU time of this process per answer: what the code costs, whatever else runs on the machine
+    # (the rate above falls with the machine's load; this figure much less).
+    print(f"CPU per answer       {result.cpu_seconds / max(result.answers, 1) * 1000:.3f} ms "
+          f"(= {result.answers / result.cpu_seconds if result.cpu_seconds else 0:,.0f} "
+          f"answers per CPU-second)")
     print(f"latency p50 / p99    {result.pct(0.50):.2f} / {result.pct(0.99):.2f} ms "
           f"(max {max(result.latencies_ms):.1f} ms, mean {statistics.fmean(result.latencies_ms):.2f})")
     print(f"raw driver baseline  {result.baseline_per_s:,.0f} insert+commit/s "
-          f"(record_answer = {ratio:.2f}x of it)")
+          f"(this path = {ratio:.2f}x of it)")
     ok_rows = result.rows == result.expected_rows == result.distinct
     print(f"rows check           {result.rows:,} rows, {result.distinct:,} distinct "
           f"(attempt, question), expected {result.expected_rows:,}: "
@@ -194,33 +219,35 @@ async def _main_async(args: argparse.Namespace) -> int:
     baseline_n = 300 if args.quick else 5000
     ok = True
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    paths = ["batched", "single"] if args.path == "both" else [args.path]
     for backend in backends:
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "bench.sqlite3"
-                result = await _run("sqlite", f"sqlite+aiosqlite:///{path}", answers,
-                                    min_seconds, args.workers, args.lessons)
-                result.baseline_per_s = _sqlite_baseline(Path(tmp) / "raw.sqlite3", baseline_n)
-        else:
-            import asyncpg
+        for path in paths:  # each path on a fresh database
+            if backend == "sqlite":
+                with tempfile.TemporaryDirectory() as tmp:
+                    result = await _run("sqlite", path, f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
+                                        answers, min_seconds, args.workers, args.lessons)
+                    result.baseline_per_s = _sqlite_baseline(Path(tmp) / "raw.sqlite3",
+                                                             baseline_n)
+            else:
+                import asyncpg
 
-            name = f"tutorbot_bench_{uuid.uuid4().hex[:8]}"
-            try:
-                admin = await asyncpg.connect(args.pg_url)
-            except (OSError, asyncpg.PostgresError) as exc:
-                print(f"\n== postgres == skipped: cannot connect to {args.pg_url} ({exc})")
-                ok = ok and not args.require_postgres
-                continue
-            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-            base = args.pg_url.rsplit("/", 1)[0]
-            try:
-                result = await _run("postgres", f"{base}/{name}", answers, min_seconds,
-                                    args.workers, args.lessons)
-                result.baseline_per_s = await _pg_baseline(f"{base}/{name}", baseline_n)
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
-        ok = _report(result, args.quick) and ok
+                name = f"tutorbot_bench_{uuid.uuid4().hex[:8]}"
+                try:
+                    admin = await asyncpg.connect(args.pg_url)
+                except (OSError, asyncpg.PostgresError) as exc:
+                    print(f"\n== postgres == skipped: cannot connect to {args.pg_url} ({exc})")
+                    ok = ok and not args.require_postgres
+                    break
+                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+                base = args.pg_url.rsplit("/", 1)[0]
+                try:
+                    result = await _run("postgres", path, f"{base}/{name}", answers, min_seconds,
+                                        args.workers, args.lessons)
+                    result.baseline_per_s = await _pg_baseline(f"{base}/{name}", baseline_n)
+                finally:
+                    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    await admin.close()
+            ok = _report(result, args.quick) and ok
     return 0 if ok else 1
 
 
@@ -230,6 +257,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--path", choices=["batched", "single", "both"], default="both",
+                        help="the answer path to measure (both: batched, then single)")
     parser.add_argument("--answers", type=int, default=12_000, help="at least this many answers")
     parser.add_argument("--seconds", type=float, default=10.0, help="and for at least this long")
     parser.add_argument("--workers", type=int, default=8, help="learners answering at once")
