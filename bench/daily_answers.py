@@ -1,11 +1,15 @@
 """Benchmark: a burst of daily-quiz answers through the batched answer path (issue 9 §7, §9).
 
-Per round, 1,000 learners answer one open post at the same moment (one task each; 5% click
-twice). Each answer goes through :class:`bot.services.answer_batch.AnswerBatcher`, which
-acknowledges it only after the batch holding it has committed; latency is measured from the
-click to that acknowledgement. Several rounds (one post each) give the rate. Afterwards every
-post must have exactly one ``daily_answer`` and one ``quiz_answer`` row per learner: none lost,
-none doubled.
+Per round, 1,000 learners answer one open post (one task each; 5% click twice): at the same
+moment (the worst case: the last click waits for every batch before it), or with
+``--spread-ms S`` at uniformly random moments over S ms (as clicks reach a bot). Each answer
+goes through :class:`bot.services.answer_batch.AnswerBatcher`, which acknowledges it only after
+the batch holding it has committed; latency is measured from the click to that
+acknowledgement. Several rounds (one post each) give the rate. Afterwards every post must have
+exactly one ``daily_answer`` and one ``quiz_answer`` row per learner: none lost, none doubled.
+
+``--cap 500,100`` and ``--parallel 1,2`` compare batch caps and batches in flight in one
+process (each configuration on a fresh database; the first one listed also warms up).
 
 The cost of the memory-card hook (issue 11: each first answer updates the learner's FSRS card in
 the same commit) is measured in the same process: rounds alternate between the production
@@ -17,6 +21,7 @@ asyncpg), the rate a one-transaction-per-click design could never beat.
     .venv/bin/python bench/daily_answers.py                 # SQLite and PostgreSQL
     .venv/bin/python bench/daily_answers.py --db sqlite
     .venv/bin/python bench/daily_answers.py --quick         # a smoke run (seconds)
+    .venv/bin/python bench/daily_answers.py --cap 500,250,100 --spread-ms 0,2000
 
 Targets (2-core machine): >= 5,000 answers/s on SQLite, >= 2,000/s on PostgreSQL, p99 <= 50 ms.
 """
@@ -45,7 +50,7 @@ from bot.content.loader import load_course  # noqa: E402
 from bot.db.engine import open_database  # noqa: E402
 from bot.db.models import QuizAnswer, ReviewCard  # noqa: E402
 from bot.db.models.daily import DailyAnswer  # noqa: E402
-from bot.services.answer_batch import AnswerBatcher  # noqa: E402
+from bot.services.answer_batch import BATCH_CAP, AnswerBatcher  # noqa: E402
 from bot.services.memory import CardChange, MemoryModel  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
@@ -59,10 +64,12 @@ class Result:
     """Figures of one backend."""
 
     backend: str
+    config: str = ""
     answers: int = 0
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     batches: int = 0
+    cpu_seconds: float = 0.0
     ceiling_per_s: float = 0.0
     problems: list[str] = field(default_factory=list)
     # The same bursts with the memory-card step switched off, for its cost.
@@ -119,7 +126,9 @@ async def _pg_ceiling(dsn: str, count: int) -> float:
         await conn.close()
 
 
-async def _run(backend: str, url: str, learners: int, rounds: int, lessons: Path) -> Result:
+async def _run(backend: str, url: str, learners: int, rounds: int, lessons: Path, *,
+               cap: int | None = None, parallel: int | None = None,
+               spread_ms: float = 0.0) -> Result:
     course = load_course(lessons)
     services = Services.build(course, Settings())
     db = await open_database(url)
@@ -140,8 +149,12 @@ async def _run(backend: str, url: str, learners: int, rounds: int, lessons: Path
                 assert post is not None
                 await services.daily.mark_posted(session, post.post_id, 10_000 + day, now)
             posts.append(post)
-        batcher = AnswerBatcher(db, lambda: course)
-        plain = AnswerBatcher(db, lambda: course, memory=_NoMemory())
+        batcher = AnswerBatcher(db, lambda: course, cap=cap or BATCH_CAP,
+                                parallel=parallel or 1)
+        plain = AnswerBatcher(db, lambda: course, memory=_NoMemory(), cap=batcher.cap,
+                              parallel=batcher.parallel)
+        result.config = (f"cap {batcher.cap}, {batcher.parallel} in flight, "
+                         f"clicks {'at once' if not spread_ms else f'over {spread_ms:g} ms'}")
         # Warm-up: statement caches, connections.
         await batcher.record(posts[0].post_id, 1, posts[0].choices[0].id, display_name="warm")
         await plain.record(posts[1].post_id, 1, posts[1].choices[0].id, display_name="warm")
@@ -157,16 +170,19 @@ async def _run(backend: str, url: str, learners: int, rounds: int, lessons: Path
 
             async def click(learner: int, choice: str, post_id: int = post.post_id,
                             measured: AnswerBatcher = measured) -> None:
+                if spread_ms:
+                    await asyncio.sleep(rng.uniform(0, spread_ms / 1000))
                 began = time.perf_counter()
                 await measured.record(post_id, learner, choice, display_name=f"m{learner}")
                 if measured is batcher:
                     result.latencies_ms.append((time.perf_counter() - began) * 1000)
 
             batches_before = batcher.batches
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(click(learner, choice) for learner, choice in clicks))
             if measured is batcher:
                 result.seconds += time.perf_counter() - start
+                result.cpu_seconds += time.process_time() - cpu
                 result.answers += len(clicks)
                 result.batches += batcher.batches - batches_before
             else:
@@ -194,10 +210,13 @@ async def _run(backend: str, url: str, learners: int, rounds: int, lessons: Path
 
 
 def _report(result: Result, quick: bool) -> bool:
-    print(f"\n== {result.backend} ==")
+    print(f"\n== {result.backend}: {result.config} ==")
     print(f"answers acknowledged {result.answers:,} in {result.seconds:.2f} s "
           f"({result.batches} batches)")
-    print(f"answers/s            {result.rate:,.0f}")
+    print(f"answers/s            {result.rate:,.0f}"
+          f"{' (the clicks arrival rate)' if 'over' in result.config else ''}")
+    print(f"CPU per answer       {result.cpu_seconds / max(result.answers, 1) * 1000:.3f} ms "
+          "(this process; the machine's load changes it less than the rate)")
     print(f"latency p50 / p99    {result.pct(0.50):.1f} / {result.pct(0.99):.1f} ms "
           f"(max {max(result.latencies_ms):.1f} ms)")
     print(f"raw driver ceiling   {result.ceiling_per_s:,.0f} single-row insert+commit/s")
@@ -219,37 +238,60 @@ def _report(result: Result, quick: bool) -> bool:
     return ok
 
 
+def _numbers(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
 async def _main_async(args: argparse.Namespace) -> int:
     learners = 200 if args.quick else args.learners
     rounds = 2 if args.quick else args.rounds
     ceiling_n = 300 if args.quick else 5000
+    configs = [
+        (int(cap) if cap else None, int(parallel) if parallel else None, spread)
+        for spread in _numbers(args.spread_ms)
+        for cap in (_numbers(args.cap) or [0])
+        for parallel in (_numbers(args.parallel) or [0])
+    ]
     ok = True
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    summary: list[Result] = []
     for backend in backends:
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory() as tmp:
-                result = await _run("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
-                                    learners, rounds, args.lessons)
-                result.ceiling_per_s = _sqlite_ceiling(Path(tmp) / "raw.sqlite3", ceiling_n)
-        else:
-            import asyncpg
+        for cap, parallel, spread in configs:  # each on a fresh database
+            options = {"cap": cap, "parallel": parallel, "spread_ms": spread}
+            if backend == "sqlite":
+                with tempfile.TemporaryDirectory() as tmp:
+                    result = await _run("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
+                                        learners, rounds, args.lessons, **options)
+                    result.ceiling_per_s = _sqlite_ceiling(Path(tmp) / "raw.sqlite3",
+                                                           ceiling_n)
+            else:
+                import asyncpg
 
-            name = f"tutorbot_bench_{uuid.uuid4().hex[:8]}"
-            try:
-                admin = await asyncpg.connect(args.pg_url)
-            except (OSError, asyncpg.PostgresError) as exc:
-                print(f"\n== postgres == skipped: cannot connect to {args.pg_url} ({exc})")
-                ok = ok and not args.require_postgres
-                continue
-            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-            base = args.pg_url.rsplit("/", 1)[0]
-            try:
-                result = await _run("postgres", f"{base}/{name}", learners, rounds, args.lessons)
-                result.ceiling_per_s = await _pg_ceiling(f"{base}/{name}", ceiling_n)
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
-        ok = _report(result, args.quick) and ok
+                name = f"tutorbot_bench_{uuid.uuid4().hex[:8]}"
+                try:
+                    admin = await asyncpg.connect(args.pg_url)
+                except (OSError, asyncpg.PostgresError) as exc:
+                    print(f"\n== postgres == skipped: cannot connect to {args.pg_url} ({exc})")
+                    ok = ok and not args.require_postgres
+                    break
+                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+                base = args.pg_url.rsplit("/", 1)[0]
+                try:
+                    result = await _run("postgres", f"{base}/{name}", learners, rounds,
+                                        args.lessons, **options)
+                    result.ceiling_per_s = await _pg_ceiling(f"{base}/{name}", ceiling_n)
+                finally:
+                    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    await admin.close()
+            ok = _report(result, args.quick or bool(spread)) and ok
+            summary.append(result)
+    if len(summary) > 1:
+        print("\nbackend    configuration                                 answers/s  p50 ms  p99 ms"
+              "  max ms  CPU ms/answer")
+        for r in summary:
+            print(f"{r.backend:<10} {r.config:<45} {r.rate:>9,.0f} {r.pct(0.5):>7.1f} "
+                  f"{r.pct(0.99):>7.1f} {max(r.latencies_ms):>7.1f} "
+                  f"{r.cpu_seconds / max(r.answers, 1) * 1000:>14.3f}")
     return 0 if ok else 1
 
 
@@ -263,6 +305,12 @@ def main() -> int:
     parser.add_argument("--pg-url", default=PG_ADMIN)
     parser.add_argument("--require-postgres", action="store_true",
                         help="fail when PostgreSQL is unreachable (tests in CI)")
+    parser.add_argument("--cap", default="", help="answers per batch, e.g. 500,100 "
+                        "(default: the batcher's own)")
+    parser.add_argument("--parallel", default="", help="batches in flight, e.g. 1,2 "
+                        "(default: the batcher's own for the database)")
+    parser.add_argument("--spread-ms", default="0", help="clicks at random over this many ms, "
+                        "e.g. 0,2000 (0: all at the same moment)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     return asyncio.run(_main_async(parser.parse_args()))
 

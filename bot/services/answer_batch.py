@@ -36,7 +36,14 @@ transaction), so one bad row fails alone; an answer a learner may not give (some
 quiz, a closed post, a choice that does not exist) fails alone without failing the batch.
 
 There is no timer: the first answer starts a flush at once; answers arriving while a flush
-runs form the next batch. A lone click pays one transaction; a burst shares them.
+runs form the next batch. A lone click pays one transaction; a burst shares them. A batch takes
+at most :data:`BATCH_CAP` answers (``bench/daily_answers.py --cap`` compares caps: smaller ones
+did not acknowledge a burst's clicks sooner, since every batch pays its own statements).
+``parallel`` lets more than one batch be in flight (each on its own connection; on SQLite
+there is one, on the event loop's thread); a second one on PostgreSQL did not measurably help
+(``--parallel 1,2``), so the default is one. Rows are written in key order, so that batches
+in flight together (here, or in another bot process on the same PostgreSQL) lock the rows
+they share (a learner in both) in the same order and cannot deadlock.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Boolean, bindparam, select, tuple_, update
@@ -66,6 +74,8 @@ log = logging.getLogger(__name__)
 #: Rows per statement: 500 × 9 columns stays well under SQLite's 32,766 and PostgreSQL's
 #: 32,767 bound parameters.
 MAX_BATCH = 500
+#: Answers per batch (``bench/daily_answers.py --cap 500,100`` compares caps).
+BATCH_CAP = 500
 _NAME_CHARS = 100
 
 
@@ -165,14 +175,20 @@ class AnswerBatcher:
         default_timezone: str = "UTC",
         clock: Callable[[], datetime] = utcnow,
         memory: MemoryModel | None = None,
+        cap: int = BATCH_CAP,
+        parallel: int = 1,
     ) -> None:
+        if not 1 <= cap <= MAX_BATCH:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH} answers")
         self.db = db
         self.course = course
         self.default_timezone = default_timezone
         self.clock = clock
         self.memory = memory or MemoryModel()
+        self.cap = cap
+        self.parallel = max(1, parallel)
         self._pending: list[_Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
         self.batches = 0  # statistics for benchmarks
         self.rows = 0
 
@@ -208,20 +224,26 @@ class AnswerBatcher:
     async def _submit(self, item: DailyAnswerIn | PracticeAnswerIn) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(item, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush_all(), name="answer-batch")
+        # Up to ``parallel`` flushers, each taking the answers waiting when it gets its turn (a
+        # second one commits what arrived while the first's batch is with the database).
+        if len(self._flushers) < self.parallel:
+            task = asyncio.create_task(self._flush_all(), name="answer-batch")
+            self._flushers.add(task)
+            task.add_done_callback(self._flushers.discard)
         return await future
 
     async def drain(self) -> None:
         """Wait until every answer handed in so far is recorded (or failed)."""
-        while self._flusher is not None and not self._flusher.done():
-            await asyncio.shield(self._flusher)
+        while self._flushers:
+            await asyncio.gather(*(asyncio.shield(task) for task in list(self._flushers)))
 
     async def _flush_all(self) -> None:
         while self._pending:
             # One turn of the loop lets every click already in flight join this batch.
             await asyncio.sleep(0)
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            if not self._pending:
+                return  # another flusher took them
+            batch, self._pending = self._pending[:self.cap], self._pending[self.cap:]
             try:
                 await self._commit(batch)
             except Exception:
@@ -319,8 +341,9 @@ class AnswerBatcher:
                 item.learner_id, item.display_name[:_NAME_CHARS], self.default_timezone, at, at
             )
             members[(guild_id, item.learner_id)] = (guild_id, item.learner_id, at, at)
-        named = [row for row in learners.values() if row[1]]
-        unnamed = [row for row in learners.values() if not row[1]]
+        # Key order everywhere: two batches in flight lock shared rows in the same order.
+        named = sorted(row for row in learners.values() if row[1])
+        unnamed = sorted(row for row in learners.values() if not row[1])
         learner_columns = ("id", "display_name", "timezone", "created_at", "updated_at")
         if named:
             await sql.insert(conn, "learner", learner_columns, named,
@@ -329,7 +352,7 @@ class AnswerBatcher:
             await sql.insert(conn, "learner", learner_columns, unnamed, "ON CONFLICT DO NOTHING")
         await sql.insert(
             conn, "guild_member", ("guild_id", "learner_id", "first_seen_at", "last_seen_at"),
-            list(members.values()),
+            sorted(members.values()),
             "ON CONFLICT (guild_id, learner_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
         )
         inserted = {
@@ -337,8 +360,9 @@ class AnswerBatcher:
             for row in await sql.insert(
                 conn, "daily_answer",
                 ("post_id", "learner_id", "choice_id", "correct", "answered_at"),
-                [(p.post_id, p.learner_id, p.choice_id, sql.boolean(correct), at)
-                 for _, p, _, correct, _ in graded],
+                # A stable sort: of two clicks by one member in this batch, the first wins.
+                sorted(((p.post_id, p.learner_id, p.choice_id, sql.boolean(correct), at)
+                        for _, p, _, correct, _ in graded), key=lambda row: (row[0], row[1])),
                 "ON CONFLICT DO NOTHING RETURNING post_id, learner_id",
             )
         }
@@ -442,6 +466,7 @@ class AnswerBatcher:
         if not graded:
             return
         won: set[tuple[int, str]] = set()
+        rows.sort(key=lambda row: (row[0], row[4]))  # key order (see _write)
         if rows:
             won = {
                 (int(row[0]), str(row[1]))
@@ -534,7 +559,7 @@ class _MultiRow:
         for first in range(0, len(rows), MAX_BATCH):
             chunk = rows[first:first + MAX_BATCH]
             text = _insert_text(self.numbered, table, columns, len(chunk), suffix)
-            params = tuple(value for row in chunk for value in row)
+            params = tuple(chain.from_iterable(chunk))
             result = await conn.exec_driver_sql(text, params)
             if "RETURNING" in suffix:
                 out.extend(result.all())

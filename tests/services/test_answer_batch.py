@@ -20,6 +20,7 @@ from bot.db.base import utcnow
 from bot.db.models import QuizAnswer, QuizAttempt
 from bot.db.models.daily import DailyAnswer
 from bot.errors import InvalidInputError, NotAllowedError, NotFoundError
+from bot.services.answer_batch import AnswerBatcher
 from bot.services.quiz import AnswerResult
 
 GUILD = 999
@@ -236,3 +237,42 @@ async def test_an_answer_recorded_meanwhile_by_another_process_is_shown(
     assert result.already_answered and not result.correct and result.given == "Writing a new email"
     assert result.score.answered == 1
     assert await _count(app, QuizAnswer) == 1
+
+
+async def test_batches_in_flight_together_record_each_answer_once(
+    app: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Small batches, three in flight, the same members in several of them (double clicks in
+    another order): rows are written in key order, so no batch deadlocks or fails."""
+    now = utcnow()
+    async with app.db.sessions.begin() as session:
+        schedule = await app.services.schedules.add(
+            session, guild_id=GUILD, channel_id=5, created_by=7, local_time="09:00",
+            timezone="Etc/UTC", now=now - timedelta(days=2),
+        )
+        post = await app.services.daily.claim(session, schedule.id, now - timedelta(minutes=1),
+                                              now=now, rng=random.Random(3))
+        assert post is not None
+        await app.services.daily.mark_posted(session, post.post_id, 4242, now)
+    attempts = {lid: await _attempt(app, lid, seed=lid) for lid in range(1, 31)}
+    batcher = AnswerBatcher(app.db, lambda: app.course, cap=7, parallel=3)
+    rng = random.Random(5)
+    clicks = [(lid, kind) for lid in attempts for kind in ("daily", "practice")] * 2
+    rng.shuffle(clicks)
+
+    async def click(lid: int, kind: str) -> bool:
+        if kind == "daily":
+            daily = await batcher.record(post.post_id, lid, rng.choice(post.choices).id,
+                                         display_name=f"m{lid}")
+            return daily.already_answered
+        practice = await batcher.record_practice(app.services.quiz, attempts[lid], lid,
+                                                 "fx-genai.q1", choice_id="spam")
+        return practice.already_answered
+
+    with caplog.at_level("WARNING", logger="bot.services.answer_batch"):
+        repeats = await asyncio.gather(*(click(lid, kind) for lid, kind in clicks))
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]
+    assert sorted(repeats) == [False] * 60 + [True] * 60
+    assert batcher.batches >= 120 // 7
+    assert await _count(app, DailyAnswer) == 30
+    assert await _count(app, QuizAnswer) == 60
