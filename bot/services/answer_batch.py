@@ -225,8 +225,10 @@ class AnswerBatcher:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(item, future))
         # Up to ``parallel`` flushers, each taking the answers waiting when it gets its turn (a
-        # second one commits what arrived while the first's batch is with the database).
-        if len(self._flushers) < self.parallel:
+        # second one commits what arrived while the first's batch is with the database). A
+        # flusher still running takes this answer too: it looks for more before it ends. One
+        # that has ended may not have left the set yet (done callbacks run later): not counted.
+        if sum(not task.done() for task in self._flushers) < self.parallel:
             task = asyncio.create_task(self._flush_all(), name="answer-batch")
             self._flushers.add(task)
             task.add_done_callback(self._flushers.discard)

@@ -276,3 +276,14 @@ async def test_batches_in_flight_together_record_each_answer_once(
     assert batcher.batches >= 120 // 7
     assert await _count(app, DailyAnswer) == 30
     assert await _count(app, QuizAnswer) == 60
+
+
+async def test_answers_one_after_another_each_get_a_batch(app: AppContext) -> None:
+    """The next answer, handed in as soon as the last was acknowledged, is flushed too."""
+    attempt = await _attempt(app, 1)
+    for question in ("fx-genai.q1", "fx-genai.q2", "fx-genai.q3"):
+        result = await asyncio.wait_for(app.answers.record_practice(
+            app.services.quiz, attempt, 1, question, **_answer(app, question, right=True)  # type: ignore[arg-type]
+        ), timeout=30)
+        assert result.correct
+    assert app.answers.batches == 3
