@@ -32,7 +32,8 @@ from functools import lru_cache
 from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import Boolean, Date, and_, select
+from sqlalchemy import BigInteger, Boolean, Date, String, and_, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.base import UTCDateTime
@@ -281,16 +282,25 @@ async def _read(
     questions = sorted({question for _, question in keys})
     zones: dict[int, str] = {}
     known: dict[tuple[int, str], _Known] = {}
+    postgres = conn.dialect.name == "postgresql"
     for first in range(0, len(learners), MAX_ROWS):
+        chunk = learners[first:first + MAX_ROWS]
+        if postgres:
+            # One array parameter each: the same statement (and asyncpg's prepared statement)
+            # for any number of learners, where an expanding IN is prepared again per size.
+            asked = ReviewCard.question_id == any_(bindparam("qs", questions, ARRAY(String)))
+            whose = Learner.id == any_(bindparam("ids", chunk, ARRAY(BigInteger)))
+        else:
+            asked = ReviewCard.question_id.in_(questions)
+            whose = Learner.id.in_(chunk)
         rows = await conn.execute(
             select(Learner.id, Learner.timezone, ReviewCard.question_id, ReviewCard.due,
                    ReviewCard.stability, ReviewCard.difficulty, ReviewCard.state,
                    ReviewCard.last_review, ReviewCard.reps, ReviewCard.lapses,
                    ReviewCard.suspended)
             .select_from(Learner)
-            .outerjoin(ReviewCard, and_(ReviewCard.learner_id == Learner.id,
-                                        ReviewCard.question_id.in_(questions)))
-            .where(Learner.id.in_(learners[first:first + MAX_ROWS]))
+            .outerjoin(ReviewCard, and_(ReviewCard.learner_id == Learner.id, asked))
+            .where(whose)
         )
         for row in rows:
             zones[row.id] = row.timezone
