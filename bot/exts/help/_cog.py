@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.bot import TutorBot
 
 #: The order a newcomer meets the commands in; commands not listed follow alphabetically.
-ORDER = ("lesson", "course", "quiz", "ask", "progress", "leaderboard", "settings", "help")
+ORDER = ("lesson", "course", "quiz", "review", "ask", "progress", "leaderboard", "settings", "help")
 
 
 async def role_of(turn: Turn) -> Role:

@@ -116,3 +116,11 @@ async def test_reviews_in_a_dm_say_they_earn_no_server_points(
     async with app.db.sessions() as session:
         log = (await session.scalars(select(ReviewLog).where(ReviewLog.source == "review"))).one()
     assert log.guild_id is None
+
+
+async def test_help_lists_review_right_after_quiz(fake: FakeDiscord, tutor: TutorBot) -> None:
+    shown = await run(fake, "alice", "help")
+    text = shown.content + "".join(e.get("description", "") + "".join(
+        f.get("name", "") + f.get("value", "") for f in e.get("fields", [])) for e in shown.embeds)
+    assert "/review [questions]" in text
+    assert text.index("/quiz [lesson]") < text.index("/review [questions]") < text.index("/ask")
