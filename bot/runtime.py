@@ -71,6 +71,7 @@ class Services:
             guild_config=GuildConfigService(settings.ask.guild_daily_token_budget),
             state=AppStateService(),
             reminders=ReminderService(
+                course,
                 min_due=settings.review.remind_min_due,
                 default_timezone=settings.default_timezone,
                 grace=timedelta(minutes=settings.jobs.grace_minutes),

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.content.model import Course
 from bot.db.base import utcnow
 from bot.db.models import Learner, Reminder, ReviewCard
 from bot.db.models.daily import NONCE_MAX_CHARS, JobClaim
@@ -116,11 +117,13 @@ class ReminderService:
 
     def __init__(
         self,
+        course: Course,
         *,
         min_due: int = 5,
         default_timezone: str = "UTC",
         grace: timedelta = timedelta(hours=2),
     ) -> None:
+        self.course = course
         self.min_due = min_due
         self.default_timezone = default_timezone
         self.grace = grace
@@ -222,12 +225,13 @@ class ReminderService:
     async def due_count(
         self, session: AsyncSession, learner_id: int, now: datetime | None = None
     ) -> int:
-        """Reviews due now for the learner (suspended questions left out)."""
+        """Reviews due now for the learner (suspended and removed questions left out)."""
         return int(await session.scalar(
             select(func.count()).select_from(ReviewCard).where(
                 ReviewCard.learner_id == learner_id,
                 ReviewCard.suspended.is_(False),
                 ReviewCard.due <= (now or utcnow()),
+                ReviewCard.question_id.in_(list(self.course.questions)),
             )
         ) or 0)
 
@@ -297,7 +301,9 @@ class ReminderService:
         due = {learner_id: int(count) for learner_id, count in await session.execute(
             select(ReviewCard.learner_id, func.count())
             .where(ReviewCard.learner_id.in_(learners), ReviewCard.suspended.is_(False),
-                   ReviewCard.due <= now)
+                   ReviewCard.due <= now,
+                   # What /review serves: a question removed from the course is not due.
+                   ReviewCard.question_id.in_(list(self.course.questions)))
             .group_by(ReviewCard.learner_id)
         )}
         found = []

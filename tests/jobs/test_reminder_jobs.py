@@ -70,11 +70,16 @@ async def learner(app: AppContext, learner_id: int, zone: str = BERLIN, *, due: 
         session.add(Learner(id=learner_id, display_name=f"l{learner_id}", timezone=zone))
         await session.flush()
         for n in range(due):
-            session.add(ReviewCard(learner_id=learner_id, question_id=f"q{n}",
+            session.add(ReviewCard(learner_id=learner_id, question_id=question(app, n),
                                    due=on - timedelta(days=3), stability=2.0, difficulty=5.0,
                                    state=2, last_review=on - timedelta(days=5), reps=1,
                                    lapses=0, suspended=False, created_at=on - timedelta(days=5)))
         await app.services.reminders.turn_on(session, learner_id, at, now=on)
+
+
+def question(app: AppContext, n: int) -> str:
+    """The ``n``-th question of the course (a card of a removed question is never due)."""
+    return sorted(app.course.questions)[n]
 
 
 async def claims(app: AppContext) -> list[str]:
@@ -135,8 +140,9 @@ async def test_none_when_fewer_than_n_are_due_and_none_after_the_grace_window(
     assert [r.learner_id for r in sender.sent] == [BOB]
     # A fifth card of Alice's falls due at 19:00: within the grace window, the reminder goes.
     async with app.db.sessions.begin() as session:
-        session.add(ReviewCard(learner_id=ALICE, question_id="late", due=berlin(2026, 12, 1, 19, 0),
-                               state=1, reps=0, lapses=0, suspended=False))
+        session.add(ReviewCard(learner_id=ALICE, question_id=question(app, 5),
+                               due=berlin(2026, 12, 1, 19, 0), state=1, reps=0, lapses=0,
+                               suspended=False))
     await jobs.sweep(berlin(2026, 12, 1, 19, 1))
     assert [r.learner_id for r in sender.sent] == [BOB, ALICE]
     # A bot down at the reminder time catches up within the grace window (2 h), never later.
@@ -144,13 +150,18 @@ async def test_none_when_fewer_than_n_are_due_and_none_after_the_grace_window(
     assert [r.learner_id for r in sender.sent] == [BOB, ALICE]
 
 
-async def test_suspended_cards_do_not_count(app: AppContext, sender: RecordingSender) -> None:
+async def test_suspended_cards_and_removed_questions_do_not_count(
+    app: AppContext, sender: RecordingSender
+) -> None:
     start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     await learner(app, ALICE, due=5, on=start)
     async with app.db.sessions.begin() as session:
-        card = await session.get(ReviewCard, (ALICE, "q0"))
+        card = await session.get(ReviewCard, (ALICE, question(app, 0)))
         assert card is not None
         card.suspended = True
+        # A question no longer in the course: /review would not serve it.
+        session.add(ReviewCard(learner_id=ALICE, question_id="gone.q1", due=start, state=2,
+                               reps=1, lapses=0, suspended=False))
     assert await jobs_for(app, sender).sweep(berlin(2026, 12, 1, 18, 31)) == []
 
 

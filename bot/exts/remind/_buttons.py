@@ -1,4 +1,4 @@
-"""The buttons of a reminder DM: review now, snooze 1 h, turn reminders off.
+"""The buttons of a reminder DM: review 5 now (a /review in the DM), snooze 1 h, turn off.
 
 Each click runs in a :class:`~bot.exts._interactions.Turn`; the button names the learner it was
 sent to and anyone else is refused; what a click may do comes from the ``reminder`` row.
@@ -11,8 +11,10 @@ from typing import Any
 import discord
 
 from bot.exts._components import Click, require_owner
-from bot.exts._interactions import Turn, edit, send
+from bot.exts._interactions import Turn, edit
 from bot.exts.remind import _render as render
+from bot.exts.review._flow import start_review
+from bot.services.reminders import REVIEW_NOW
 from bot.ui import custom_ids as ids
 
 NOT_YOURS = "This reminder was sent to someone else."
@@ -45,7 +47,8 @@ class ReminderButton(
                 )
                 await edit(interaction, content=render.OFF if was_on else render.WERE_OFF)
             else:
-                await send(interaction, content=render.REVIEW_HINT, ephemeral=True)
+                # The review itself, in the DM (no server points there: the review says so).
+                await start_review(turn, REVIEW_NOW)
 
 
 BUTTONS = (ReminderButton,)

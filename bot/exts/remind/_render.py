@@ -20,7 +20,6 @@ if TYPE_CHECKING:  # result types only: rendering never calls a service
 
 OFF = "\U0001f515 Reminders are off. `/remind on` starts them again."
 WERE_OFF = "Your reminders were already off. `/remind on` starts them."
-REVIEW_HINT = "Run `/review` here: it serves your due questions, most overdue first."
 
 
 def turned_on(view: ReminderView, now: datetime) -> str:

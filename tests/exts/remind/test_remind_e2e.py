@@ -47,9 +47,11 @@ def sweeper(app: AppContext, bot: TutorBot) -> ReminderJobs:
 
 
 async def cards_due(app: AppContext, learner_id: int, count: int, before: datetime) -> None:
+    """``count`` of the course's questions (at most its six) due a day before ``before``."""
+    question_ids = sorted(app.course.questions)[:count]
     async with app.db.sessions.begin() as session:
-        for n in range(count):
-            session.add(ReviewCard(learner_id=learner_id, question_id=f"fx.q{n}",
+        for question_id in question_ids:
+            session.add(ReviewCard(learner_id=learner_id, question_id=question_id,
                                    due=before - timedelta(days=1), stability=3.0,
                                    difficulty=5.0, state=2,
                                    last_review=before - timedelta(days=4), reps=1, lapses=0,
@@ -112,8 +114,14 @@ async def test_the_dm_snoozes_once_then_turns_off(
     assert [b["label"] for b in dm.buttons] == ["Review 5 now", "Snooze 1 h", "Turn off"]
     assert await jobs.sweep(at + timedelta(minutes=5)) == []  # once a day
 
+    # "Review 5 now" starts the review right there in the DM: the most overdue first.
     review = await click(fake, dm, "Review 5 now", "alice")
-    assert review.ephemeral and "/review" in review.content
+    assert review.ephemeral and review.channel is fake.dm_channel(fake.user("alice"))
+    intro, question = review.embeds
+    assert "6 questions due" in intro["description"]
+    assert "This review has 5; 1 more wait" in intro["description"]
+    assert "Reviews in a DM earn no server points" in intro["description"]
+    assert question["title"] and review.buttons
     snoozed = await click(fake, dm, "Snooze 1 h", "alice")
     assert "Snoozed" in snoozed.content
     assert [b["label"] for b in snoozed.buttons] == ["Review 5 now", "Turn off"]
@@ -158,7 +166,7 @@ async def test_dms_at_local_time_across_dst_and_none_with_fewer_than_n_due(
     assert await jobs.sweep(datetime(2026, 10, 24, 16, 30, tzinfo=UTC)) == []
     assert dms(fake, "alice") == []
     async with app.db.sessions.begin() as session:
-        session.add(ReviewCard(learner_id=alice, question_id="fx.fifth", due=start, state=1,
+        session.add(ReviewCard(learner_id=alice, question_id=sorted(app.course.questions)[4], due=start, state=1,
                                reps=0, lapses=0, suspended=False))
     # Five due now: within the grace window after 18:30, the day's DM goes.
     assert len(await jobs.sweep(datetime(2026, 10, 24, 16, 31, tzinfo=UTC))) == 1
