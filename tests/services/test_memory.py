@@ -253,6 +253,9 @@ async def test_two_sessions_racing_update_a_card_once(app: AppContext, existing:
                     "AND :pid = ANY(pg_blocking_pids(pid))"), {"pid": first_pid})
                 if waiting:
                     break
+                # pg_stat_activity is read once per transaction: end it, or every later poll
+                # sees the first one's snapshot (from before the second session connected).
+                await watcher.rollback()
                 await asyncio.sleep(0.05)
             if not waiting:  # say what every session of this database was doing
                 sessions = (await watcher.execute(text(
