@@ -110,6 +110,13 @@ class CourseService:
             for lesson in self.course.lessons
         ]
 
+    async def current_lesson(self, session: AsyncSession, learner_id: int) -> Lesson | None:
+        """The lesson the learner is reading (None for a newcomer or a lesson since removed)."""
+        current = await session.scalar(
+            select(Learner.current_lesson_id).where(Learner.id == learner_id)
+        )
+        return self.course.lesson(current or "")
+
     async def resume(self, session: AsyncSession, learner_id: int) -> Page:
         """Where the learner left off; the first lesson for a newcomer.
 

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import Course
 from bot.db.base import utcnow
-from bot.db.models import Feedback
+from bot.db.models import Feedback, QuizAnswer
 from bot.db.models.ask import AskLog
-from bot.errors import InvalidInputError, NotFoundError, RateLimitedError
+from bot.errors import InvalidInputError, NotAllowedError, NotFoundError, RateLimitedError
 from bot.services.sanitize import clean_text
 
 MAX_COMMENT_CHARS = 1000
@@ -35,6 +35,9 @@ REPORT_REASONS = {
 }
 RATE_LIMIT_COUNT = 10
 RATE_LIMIT_WINDOW = timedelta(hours=1)
+
+
+NOT_YOUR_ANSWER = "Only the person who asked can say why this answer missed."
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,34 @@ class FeedbackService:
         existing.created_at = utcnow()
         await session.flush()
         return existing
+
+    async def check_asker(self, session: AsyncSession, ask_log_id: int, learner_id: int) -> None:
+        """Refuse unless ``learner_id`` asked the /ask answer ``ask_log_id``.
+
+        The answer id comes from a button's custom id, which a client can forge: the asker is
+        read from the answer's log row, never from the id.
+        """
+        asker = await session.scalar(select(AskLog.learner_id).where(AskLog.id == ask_log_id))
+        if asker is None:
+            raise NotFoundError("That answer is no longer on record.")
+        if asker != learner_id:
+            raise NotAllowedError(NOT_YOUR_ANSWER)
+
+    async def reporters_answer(
+        self, session: AsyncSession, attempt_id: int, question_id: str, learner_id: int
+    ) -> int | None:
+        """The id of the reporter's own quiz answer to ``question_id`` in ``attempt_id``, if any.
+
+        The attempt comes from a custom id (input): the answer is linked only if this learner
+        gave it, so a forged attempt id links nothing.
+        """
+        return await session.scalar(
+            select(QuizAnswer.id).where(
+                QuizAnswer.attempt_id == attempt_id,
+                QuizAnswer.question_id == question_id,
+                QuizAnswer.learner_id == learner_id,
+            )
+        )
 
     async def recent(self, session: AsyncSession, limit: int = 50) -> list[Feedback]:
         """The newest feedback first (for maintainers' tools)."""

@@ -10,7 +10,7 @@ from bot.errors import NotFoundError
 from bot.exts._components import Click
 from bot.exts._interactions import Turn, edit, send
 from bot.exts.feedback import _render as render
-from bot.exts.feedback._cog import owned_answer_log
+from bot.exts.feedback._cog import check_asker
 from bot.runtime import Unit
 from bot.services.privacy import forget_learner
 from bot.ui import custom_ids as ids
@@ -71,8 +71,8 @@ class TellWhyButton(
     key_type = ids.TellWhy
 
     async def clicked(self, interaction: discord.Interaction[Any], key: ids.TellWhy) -> None:
-        async with Turn(interaction):
-            await owned_answer_log(interaction, key.ask_log_id)
+        async with Turn(interaction) as turn:
+            await check_asker(turn, key.ask_log_id)
             form = ids.TellWhy(key.ask_log_id, form=True)
             await interaction.response.send_modal(
                 render.comment_modal(

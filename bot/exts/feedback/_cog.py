@@ -7,14 +7,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy import select
 
 from bot.content.model import Lesson
-from bot.db.models import Learner, QuizAnswer
-from bot.db.models.ask import AskLog
-from bot.errors import InvalidInputError, NotAllowedError, NotFoundError
+from bot.errors import InvalidInputError, NotFoundError
 from bot.exts._errors import report_error
-from bot.exts._interactions import Turn, app_of, send
+from bot.exts._interactions import Turn, send
 from bot.exts.feedback import _render as render
 from bot.runtime import Unit
 from bot.services.feedback import FeedbackContext
@@ -27,7 +24,6 @@ from bot.ui.views import submitted_value
 if TYPE_CHECKING:
     from bot.bot import TutorBot
 
-NOT_YOUR_ANSWER = "Only the person who asked can say why this answer missed."
 THANKS = (
     "\U0001f64f Thanks! Your note is saved and the course maintainers read every one. "
     "I'll let you know when they act on it."
@@ -48,16 +44,14 @@ def parse_rating(text: str | None) -> int | None:
     )
 
 
-async def owned_answer_log(interaction: discord.Interaction[Any], ask_log_id: int) -> AskLog:
-    """The /ask log row ``ask_log_id`` if the clicker asked it (checked in the database)."""
-    app = app_of(interaction)
-    async with app.db.sessions() as session:
-        row = await session.get(AskLog, ask_log_id)
-    if row is None:
-        raise NotFoundError("That answer is no longer on record.")
-    if row.learner_id != interaction.user.id:
-        raise NotAllowedError(NOT_YOUR_ANSWER)
-    return row
+async def check_asker(turn: Turn, ask_log_id: int) -> None:
+    """Refuse unless the clicker asked the /ask answer ``ask_log_id`` (checked in the database)."""
+    await turn.run(
+        lambda unit: unit.services.feedback.check_asker(
+            unit.session, ask_log_id, turn.actor.user_id
+        ),
+        ephemeral=True, ensure_learner=False,
+    )
 
 
 class Feedback(commands.Cog):
@@ -74,19 +68,20 @@ class Feedback(commands.Cog):
         lesson: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         """Rate a lesson and tell the course authors what to improve."""
-        app = self.bot.app
-        chosen: Lesson | None
-        if lesson:
-            chosen = app.services.course.resolve_lesson(lesson)
-        else:
-            async with app.db.sessions() as session:
-                current = await session.scalar(
-                    select(Learner.current_lesson_id).where(Learner.id == interaction.user.id)
+        async with Turn(interaction) as turn:
+            chosen: Lesson | None
+            if lesson:
+                chosen = turn.services.course.resolve_lesson(lesson)
+            else:
+                chosen = await turn.run(
+                    lambda unit: unit.services.course.current_lesson(
+                        unit.session, turn.actor.user_id
+                    ),
+                    ephemeral=True, ensure_learner=False,
                 )
-            chosen = app.course.lesson(current or "")
-        key = ids.FeedbackForm(chosen.id if chosen else None)
-        # A modal must be the first response, so nothing slow happens before it.
-        await interaction.response.send_modal(render.feedback_modal(key, chosen))
+            key = ids.FeedbackForm(chosen.id if chosen else None)
+            # A modal must be the first response, so nothing slow happens before it.
+            await interaction.response.send_modal(render.feedback_modal(key, chosen))
 
     @feedback.autocomplete("lesson")
     async def _lesson_names(
@@ -119,7 +114,7 @@ class Feedback(commands.Cog):
                 elif isinstance(key, ids.ReportForm):
                     await self._report(turn, key, comment)
                 elif key.form:
-                    await owned_answer_log(interaction, key.ask_log_id)
+                    await check_asker(turn, key.ask_log_id)
                     if not (comment or "").strip():
                         raise InvalidInputError("Type a few words in the box, then send it.")
                     await self._store(turn, comment=comment,
@@ -128,20 +123,17 @@ class Feedback(commands.Cog):
             await report_error(interaction, exc)
 
     async def _report(self, turn: Turn, key: ids.ReportForm, comment: str | None) -> None:
-        app = turn.app
         if key.question_id not in turn.course.questions:
             raise NotFoundError("That question was removed from the course: nothing to report.")
         answer_id = None
         if key.attempt_id:
-            async with app.db.sessions() as session:
-                # The attempt in the id is input: link the answer only if the reporter gave it.
-                answer_id = await session.scalar(
-                    select(QuizAnswer.id).where(
-                        QuizAnswer.attempt_id == key.attempt_id,
-                        QuizAnswer.question_id == key.question_id,
-                        QuizAnswer.learner_id == turn.actor.user_id,
-                    )
-                )
+            attempt_id = key.attempt_id
+            answer_id = await turn.run(
+                lambda unit: unit.services.feedback.reporters_answer(
+                    unit.session, attempt_id, key.question_id, turn.actor.user_id
+                ),
+                ephemeral=True, ensure_learner=False,
+            )
         await self._store(
             turn, comment=comment, reason=key.reason,
             context=FeedbackContext(question_id=key.question_id, quiz_answer_id=answer_id),
