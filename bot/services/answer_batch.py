@@ -53,18 +53,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from itertools import chain
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.content.model import Course, Question
-from bot.db.base import UTCDateTime, utcnow
+from bot.db.base import utcnow
 from bot.db.engine import Database
 from bot.db.models import QuizAnswer, QuizAttempt
 from bot.db.models.daily import DailyAnswer, DailyPost
+from bot.db.multirow import MultiRow
 from bot.errors import InvalidInputError, NotFoundError, TutorError
 from bot.services.memory import FirstAnswer, MemoryModel
 from bot.services.quiz import AnswerResult, QuizService, owned_attempt
@@ -267,7 +266,7 @@ class AnswerBatcher:
         practice = [(i, p.item) for i, p in enumerate(batch)
                     if isinstance(p.item, PracticeAnswerIn)]
         async with self.db.engine.begin() as conn:
-            sql = _MultiRow(conn.dialect)
+            sql = MultiRow(conn.dialect)
             if daily:
                 await self._daily(conn, sql, daily, results, now)
             if practice:
@@ -289,7 +288,7 @@ class AnswerBatcher:
     async def _daily(
         self,
         conn: AsyncConnection,
-        sql: _MultiRow,
+        sql: MultiRow,
         batch: list[tuple[int, DailyAnswerIn]],
         results: dict[int, Any],
         now: datetime,
@@ -329,7 +328,7 @@ class AnswerBatcher:
     async def _write(
         self,
         conn: AsyncConnection,
-        sql: _MultiRow,
+        sql: MultiRow,
         graded: list[tuple[int, DailyAnswerIn, Question, bool, int]],
         posts: dict[int, Any],
         results: dict[int, Any],
@@ -431,7 +430,7 @@ class AnswerBatcher:
     async def _practice(
         self,
         conn: AsyncConnection,
-        sql: _MultiRow,
+        sql: MultiRow,
         batch: list[tuple[int, PracticeAnswerIn]],
         results: dict[int, Any],
         now: datetime,
@@ -522,82 +521,6 @@ class AnswerBatcher:
                 marks={qid: mark.correct for qid, mark in marks[attempt.id].items()},
                 next_review=due.get(index),
             )
-
-
-class _MultiRow:
-    """Multi-row ``INSERT … VALUES (…), (…)`` straight to the driver, for the two dialects.
-
-    SQLAlchemy's per-row parameter processing (a few datetimes per answer) was most of the
-    batch's cost, so values are converted once per batch with the column types' own bind
-    processors and the statement text is cached per (table, rows).
-    """
-
-    def __init__(self, dialect: Any) -> None:
-        self.dialect = dialect
-        self.numbered = dialect.paramstyle == "numeric_dollar"
-        # dialect_impl: the whole chain (aware → naive UTC → SQLite's text format).
-        self._time = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
-        self._bool = Boolean().bind_processor(dialect)
-
-    def timestamp(self, moment: datetime) -> Any:
-        """A timestamp as the driver takes it (text on SQLite, timestamptz on PostgreSQL)."""
-        return self._time(moment) if self._time else moment
-
-    def boolean(self, value: bool) -> Any:
-        """A boolean as the driver takes it."""
-        return self._bool(value) if self._bool else value
-
-    async def insert(
-        self, conn: AsyncConnection, table: str, columns: tuple[str, ...],
-        rows: list[tuple[Any, ...]], suffix: str,
-    ) -> list[Any]:
-        out: list[Any] = []
-        if self.numbered:
-            # PostgreSQL: one array per column through unnest(): the statement text (and
-            # asyncpg's prepared statement) is the same for any number of rows.
-            text = _unnest_text(table, columns, suffix)
-            result = await conn.exec_driver_sql(text, tuple(list(col) for col in zip(*rows, strict=True)))
-            return list(result.all()) if "RETURNING" in suffix else out
-        for first in range(0, len(rows), MAX_BATCH):
-            chunk = rows[first:first + MAX_BATCH]
-            text = _insert_text(self.numbered, table, columns, len(chunk), suffix)
-            params = tuple(chain.from_iterable(chunk))
-            result = await conn.exec_driver_sql(text, params)
-            if "RETURNING" in suffix:
-                out.extend(result.all())
-        return out
-
-
-@lru_cache(maxsize=32)
-def _unnest_text(table: str, columns: tuple[str, ...], suffix: str) -> str:
-    from sqlalchemy.dialects import postgresql
-
-    from bot.db.base import Base
-
-    dialect = postgresql.dialect()
-    target = Base.metadata.tables[table]
-    arrays = ", ".join(
-        f"${i + 1}::{target.c[name].type.compile(dialect=dialect)}[]"
-        for i, name in enumerate(columns)
-    )
-    return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
-            f"{suffix}").strip()
-
-
-@lru_cache(maxsize=256)
-def _insert_text(numbered: bool, table: str, columns: tuple[str, ...], rows: int,
-                 suffix: str) -> str:
-    width = len(columns)
-    if numbered:
-        groups = (
-            "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
-            for r in range(rows)
-        )
-    else:
-        one = "(" + ", ".join("?" * width) + ")"
-        groups = (one for _ in range(rows))
-    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(groups)} "
-            f"{suffix}").strip()
 
 
 __all__ = ["MAX_BATCH", "AnswerBatcher", "DailyAnswerIn", "DailyAnswerOut", "PracticeAnswerIn"]

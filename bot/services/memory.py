@@ -32,12 +32,12 @@ from functools import lru_cache
 from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import BigInteger, Boolean, Date, String, and_, any_, bindparam, select
+from sqlalchemy import BigInteger, String, and_, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.base import UTCDateTime
 from bot.db.models import Learner, ReviewCard
+from bot.db.multirow import MAX_ROWS, MultiRow
 from bot.services.learners import local_now
 from bot.settings import ReviewSettings
 
@@ -46,7 +46,6 @@ SOURCES = ("quiz", "daily", "review")
 #: ``fsrs.Card()`` without an id sleeps a millisecond to make one: every card gets this one.
 _CARD_ID = 0
 #: Rows per statement: 500 x 11 columns stays well under both databases' bound-parameter limits.
-MAX_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -311,58 +310,12 @@ async def _read(
     return zones, known
 
 
-class _Sql:
-    """Multi-row statements straight to the driver, for the two dialects (as the answer batch).
+class _Sql(MultiRow):
+    """The shared multi-row statements, plus the cards' compare-and-set update.
 
-    Values are converted once with the column types' own bind processors, so the SQL text can
-    be cached per (table, rows) and the compare-and-set compares exactly what is stored.
+    Values are converted once with the column types' own bind processors
+    (:class:`bot.db.multirow.MultiRow`), so the compare-and-set compares exactly what is stored.
     """
-
-    def __init__(self, dialect: Any) -> None:
-        self.numbered = dialect.paramstyle == "numeric_dollar"
-        self._time = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
-        self._bool = Boolean().bind_processor(dialect)
-        self._date = Date().dialect_impl(dialect).bind_processor(dialect)
-        self._stamps: dict[datetime, Any] = {}
-
-    def timestamp(self, moment: datetime) -> Any:
-        """A timestamp as the driver takes it (text on SQLite, timestamptz on PostgreSQL)."""
-        if self._time is None:
-            return moment
-        stamp = self._stamps.get(moment)
-        if stamp is None:
-            stamp = self._stamps[moment] = self._time(moment)
-        return stamp
-
-    def boolean(self, value: bool) -> Any:
-        """A boolean as the driver takes it."""
-        return self._bool(value) if self._bool else value
-
-    def date(self, value: date) -> Any:
-        """A date as the driver takes it."""
-        return self._date(value) if self._date else value
-
-    async def insert(
-        self, conn: AsyncConnection, table: str, columns: tuple[str, ...],
-        rows: list[tuple[Any, ...]], suffix: str,
-    ) -> list[Any]:
-        """``INSERT … VALUES (…), (…) <suffix>``; the rows returned when it says RETURNING."""
-        out: list[Any] = []
-        if self.numbered:
-            result = await conn.exec_driver_sql(
-                _insert_postgres(table, columns, suffix),
-                tuple(list(col) for col in zip(*rows, strict=True)),
-            )
-            return list(result.all()) if "RETURNING" in suffix else out
-        for first in range(0, len(rows), MAX_ROWS):
-            chunk = rows[first:first + MAX_ROWS]
-            result = await conn.exec_driver_sql(
-                _insert_sqlite(table, columns, len(chunk), suffix),
-                tuple(value for row in chunk for value in row),
-            )
-            if "RETURNING" in suffix:
-                out.extend(result.all())
-        return out
 
     async def compare_and_set(
         self, conn: AsyncConnection, rows: list[tuple[Any, ...]]
@@ -384,29 +337,6 @@ class _Sql:
             returned = list(result.all())
             won |= {(int(r[0]), str(r[1])) for r in returned}
         return won
-
-
-@lru_cache(maxsize=8)
-def _insert_postgres(table: str, columns: tuple[str, ...], suffix: str) -> str:
-    from sqlalchemy.dialects import postgresql
-
-    from bot.db.base import Base
-
-    target = Base.metadata.tables[table]
-    dialect = postgresql.dialect()
-    arrays = ", ".join(
-        f"${i + 1}::{target.c[name].type.compile(dialect=dialect)}[]"
-        for i, name in enumerate(columns)
-    )
-    return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
-            f"{suffix}").strip()
-
-
-@lru_cache(maxsize=64)
-def _insert_sqlite(table: str, columns: tuple[str, ...], rows: int, suffix: str) -> str:
-    one = "(" + ", ".join("?" * len(columns)) + ")"
-    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)} "
-            f"{suffix}").strip()
 
 
 @lru_cache(maxsize=1)
