@@ -268,7 +268,9 @@ def _choose_sentences(question: str, hits: list[Hit], budget: int = MAX_CHARS) -
     chosen: set[int] = set()
 
     def size(group: set[int]) -> int:
-        return sum(len(candidates[j].sentence.text) + 1 for j in group)
+        return sum(
+            len(candidates[j].sentence.text) + len(candidates[j].sentence.code) + 1 for j in group
+        )
 
     ranked = sorted(eligible, key=lambda i: -scores[i])
     # The best passage leads: its best sentence comes first, even when a runner-up's sentences
@@ -368,6 +370,9 @@ def _with_context(candidates: list[_Quote], i: int, budget: int = MAX_CHARS) -> 
             group.add(j)
             quote, i = q, j  # and bring the list, as for a lead-in
     if quote.sentence.lead_in:
+        if quote.sentence.code:  # it introduces a code block: quoted together, or not at all
+            used = sum(len(candidates[k].sentence.text) + 1 for k in group)
+            return group if used + len(quote.sentence.code) + 1 <= budget else set()
         if neighbour(i + 1) is None:
             return set()  # a lead-in with nothing after it is not worth quoting
         used = sum(len(candidates[k].sentence.text) + 1 for k in group)
@@ -410,8 +415,13 @@ def _compose(
             lines[-1] += gap + sentence.text
         else:
             lines.append(sentence.text)
+        if sentence.code:
+            lines.append(sentence.code)  # a fenced block: on lines of its own
         previous = quote
-    text = "\n\n".join("\n".join(lines) + f" [{n}]" for n, lines in enumerate(groups, start=1))
+    text = "\n\n".join(
+        "\n".join(lines) + ("\n" if lines[-1].endswith("```") else " ") + f"[{n}]"
+        for n, lines in enumerate(groups, start=1)
+    )
     return LocalAnswer(text=text, citations=tuple(citations), supported=True)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.content.model import Course, Lesson, Question, QuestionKind, Snippet
-from bot.qa.local import MAX_CHARS, answer_locally
-from bot.qa.retrieval import Retriever, build_guides, content_words, quotable_explanation
+from bot.qa.local import MAX_CHARS, _choose_sentences, answer_locally
+from bot.qa.retrieval import Hit, Retriever, build_guides, content_words, quotable_explanation
 
 TIPS = """A good prompt pays off. Four habits help, each shown as a before and an after:
 
@@ -102,3 +102,38 @@ def test_a_question_about_an_absent_term_is_declined(retriever: Retriever) -> No
     assert not answer_locally(question, hits).supported
 
 
+
+
+CODE = '''Here is a complete program that prints a reply:
+
+```python
+import anthropic
+
+client = anthropic.Anthropic()
+message = client.messages.create(model="m", max_tokens=100, messages=[])
+```
+
+It reads your key from the environment.
+'''
+
+
+def test_a_lead_in_to_a_code_block_is_quoted_with_the_code_or_not_at_all(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    snippet = Snippet("api.first", "api", "Your first request", CODE, 0)
+    course = Course((Lesson("api", 1, "API", "API.", (), (snippet,), ()),))
+    retriever = Retriever.load(course, tmp_path_factory.mktemp("code"))
+    question = "how do i call claude from python code"
+    hits = [Hit(retriever.passages[0], 1.0, 0.6, 5.0)]  # found, and close enough to quote
+    answer = answer_locally(question, hits)
+    assert answer.supported
+    lead = answer.text.index("Here is a complete program that prints a reply:")
+    # The fenced block follows its lead-in, whole, and closes on a line of its own.
+    assert answer.text[lead:].startswith(
+        "Here is a complete program that prints a reply:\n```python\nimport anthropic"
+    )
+    assert "client.messages.create(" in answer.text
+    assert "messages=[])\n```\n" in answer.text
+    # With no room for the code, the lead-in is not quoted alone.
+    squeezed = _choose_sentences(question, hits, budget=80)
+    assert squeezed and all(not q.sentence.lead_in for q in squeezed)

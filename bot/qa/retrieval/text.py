@@ -187,15 +187,21 @@ class Sentence:
     item: bool  # it is (part of) a list item
     lead_in: bool  # it ends with ":" and introduces what follows (never quoted last)
     emphasis: tuple[str, ...]  # the terms the author set in bold or italics in it
+    #: For a lead-in followed by a fenced code block ("Here is a complete program:"), that
+    #: block's Markdown: the lead-in is quoted with it, never without it.
+    code: str = ""
 
 
 @lru_cache(maxsize=4096)
 def candidate_sentences(markdown: str) -> tuple[Sentence, ...]:
     """The prose sentences of a passage, in reading order: never code, tables or headings."""
     found: list[Sentence] = []
-    for index, block in enumerate(split_blocks(markdown)):
+    blocks = split_blocks(markdown)
+    for index, block in enumerate(blocks):
         if block.kind not in ("text", "item"):
             continue
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        code = following.markdown if following is not None and following.kind == "code" else ""
         # Split the Markdown, not the stripped text, to know which words the author stressed.
         for marked in split_sentences(block.markdown):
             sentence = strip_inline(marked)
@@ -204,7 +210,9 @@ def candidate_sentences(markdown: str) -> tuple[Sentence, ...]:
             if _is_label(marked, sentence):
                 continue
             stressed = tuple(strip_inline(m.group(0)) for m in _STRESS_RE.finditer(marked))
+            lead_in = sentence.endswith(":")
             found.append(
-                Sentence(sentence, index, block.kind == "item", sentence.endswith(":"), stressed)
+                Sentence(sentence, index, block.kind == "item", lead_in, stressed,
+                         code if lead_in else "")
             )
     return tuple(found)
