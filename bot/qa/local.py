@@ -152,6 +152,7 @@ def answer_locally(question: str, hits: list[Hit]) -> LocalAnswer:
         return _decline(hits, _INJECTION)
     if not is_supported(hits) or (hits and (hits[0].absent or _unknown_subject(hits))):
         return _decline(hits, _NOT_COVERED)
+    text = hits[0].query or text  # as retrieval read it: short forms and typos spelt out
     quoted = _quoted_hits(text, hits)
     explanation = quoted[0].explanation if quoted[0] is hits[0] else ""
     if len(explanation) > MAX_CHARS:

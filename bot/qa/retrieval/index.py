@@ -40,7 +40,8 @@ from bot.qa.retrieval.guides import (
 )
 from bot.qa.retrieval.lexical import Lexical
 from bot.qa.retrieval.passages import Passage, bm25_text, build_passages, embedding_text
-from bot.qa.retrieval.text import candidate_sentences
+from bot.qa.retrieval.spelling import Speller
+from bot.qa.retrieval.text import candidate_sentences, plain_text
 from bot.qa.retrieval.vocabulary import CourseVocabulary
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,9 @@ class Hit:
     #: The words of a definition question's subject ("what is dropout") that the course never
     #: uses (stemmed; the same for every hit of a query).
     unknown: tuple[str, ...] = ()
+    #: The question as it was ranked: short forms spelt out, typos of course words corrected
+    #: (the same for every hit of a query; see :mod:`.spelling`).
+    query: str = ""
 
 
 class Retriever:
@@ -105,6 +109,12 @@ class Retriever:
             self.guides, self._guide_vectors, passages, passage_vectors
         )
         self._vocabulary = CourseVocabulary(passages, self.guides)
+        self._speller = Speller(
+            [text for p in passages for text in (p.title, plain_text(p.text))]
+            + [g.text for g in self.guides],
+            # A whole word of the model's vocabulary ([CLS] word [SEP]) is a real word.
+            lambda word: embedder.count_tokens(word) == 3,
+        )
         # The answerer embeds candidate sentences of the top passages: hand it the cached ones.
         embedder.remember(sentences, sentence_vectors)
 
@@ -172,10 +182,18 @@ class Retriever:
         """
         return self._vocabulary.course_terms(query)
 
+    def normalise(self, query: str) -> str:
+        """``query`` in the course's spelling (:meth:`.spelling.Speller.normalise`)."""
+        return self._speller.normalise(query)
+
     def search(self, query: str, k: int = 4, mode: Mode = "fused") -> list[Hit]:
-        """The ``k`` best passages for ``query``, best first."""
+        """The ``k`` best passages for ``query``, best first.
+
+        The query is read in the course's spelling first (:meth:`normalise`).
+        """
         if not self.passages or k <= 0:
             return []
+        query = self.normalise(query)
         vector = self.embedder.embed_query(query)
         cosine = self._passage_vectors @ vector
         bm25 = self._lexical.scores(query)
@@ -214,6 +232,7 @@ class Retriever:
                 explanation.get(int(i), ""),
                 absent,
                 unknown,
+                query,
             )
             for i in order
         ]
