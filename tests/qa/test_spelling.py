@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from bot.content.model import Course, Lesson, Snippet
 from bot.qa.local import answer_locally
 from bot.qa.retrieval import Retriever
 from bot.qa.retrieval.spelling import Speller, edit_distance, expand_short_forms
+from bot.qa.retrieval.words import FILLER
 
 COURSE_TEXT = [
     "Models hallucinate: they state false things with confidence.",
@@ -17,7 +19,7 @@ COURSE_TEXT = [
     "The difference between a tokenizer and an embedding.",
 ]
 #: Stands in for the embedding model's vocabulary of whole words.
-COMMON = {"cooking", "looking", "table", "cable"}
+COMMON = {"cooking", "looking", "table", "cable", "layers", "model", "tokens"}
 
 
 @pytest.fixture
@@ -77,3 +79,31 @@ def test_a_question_with_a_typo_finds_and_quotes_its_passage(tmp_path: Path) -> 
     assert hits[0].query == "why do models hallucinate"
     answer = answer_locally("why do models halucinate", hits)
     assert answer.supported and "hallucinate" in answer.text
+
+
+def test_jargon_the_course_never_uses_is_unfamiliar_everyday_words_are_not(
+    speller: Speller,
+) -> None:
+    """Unknown to the course and not a whole word of the model's vocabulary: jargon."""
+    assert speller.unfamiliar("what do pooling layers do, and xgboost?", FILLER) == ("pooling", "xgboost")
+    # Course words in any form, chat spellings, real words and "gpt's" are not.
+    assert speller.unfamiliar("how does it hallucinate when cooking, wht about model's tokens", FILLER) == ()
+    assert speller.unfamiliar("parameter's") == ()
+
+
+def test_a_question_around_unfamiliar_jargon_is_declined_unless_a_passage_is_close(
+    tmp_path: Path,
+) -> None:
+    snippets = (
+        Snippet("c.hall", "c", "Hallucinations", COURSE_TEXT[0], 0),
+        Snippet("c.params", "c", "Parameters", COURSE_TEXT[1], 1),
+    )
+    retriever = Retriever.load(Course((Lesson("c", 1, "C", "C.", (), snippets, ()),)), tmp_path)
+    question = "how many parameters does a dropout layer switch off"
+    hits = retriever.search(question)
+    assert hits[0].unfamiliar == ("dropout",)
+    assert hits[0].bm25 > 0  # "parameters" matches: only the jargon says it is off-course
+    assert not answer_locally(question, hits).supported
+    # The same question when a passage is very close to it is answered.
+    close = [replace(hit, cosine=0.8) for hit in hits]
+    assert answer_locally(question, close).supported

@@ -43,6 +43,7 @@ from bot.qa.retrieval.passages import Passage, bm25_text, build_passages, embedd
 from bot.qa.retrieval.spelling import Speller
 from bot.qa.retrieval.text import candidate_sentences, plain_text
 from bot.qa.retrieval.vocabulary import CourseVocabulary
+from bot.qa.retrieval.words import FILLER, stems
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ class Hit:
     #: The question as it was ranked: short forms spelt out, typos of course words corrected
     #: (the same for every hit of a query; see :mod:`.spelling`).
     query: str = ""
+    #: Words of the question that look like jargon the course never uses ("pooling", "xgboost":
+    #: see :meth:`.spelling.Speller.unfamiliar`; the same for every hit of a query).
+    unfamiliar: tuple[str, ...] = ()
 
 
 class Retriever:
@@ -114,6 +118,7 @@ class Retriever:
             + [g.text for g in self.guides],
             # A whole word of the model's vocabulary ([CLS] word [SEP]) is a real word.
             lambda word: embedder.count_tokens(word) == 3,
+            lambda word: stems([word])[0],
         )
         # The answerer embeds candidate sentences of the top passages: hand it the cached ones.
         embedder.remember(sentences, sentence_vectors)
@@ -206,6 +211,7 @@ class Retriever:
         )
         absent = self.absent_terms(query)
         unknown = self._vocabulary.unknown_subject(query)
+        unfamiliar = self._speller.unfamiliar(query, FILLER)
         if mode == "bm25":
             score = bm25.astype(np.float64)
         elif mode == "dense":
@@ -233,6 +239,7 @@ class Retriever:
                 absent,
                 unknown,
                 query,
+                unfamiliar,
             )
             for i in order
         ]

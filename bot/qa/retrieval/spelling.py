@@ -66,6 +66,16 @@ _SHORT_FORM_RE = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+#: Chat spellings that are not topic words (see :meth:`Speller.unfamiliar`).
+CHAT_WORDS = frozenset(
+    """wht wat hows whys wheres werent wasnt arent isnt wont cant didnt doesnt dont shouldnt
+    wouldnt couldnt havent hasnt aint ais thx pls plz tmrw idk imo imho btw lol omg tbh ngl
+    irl rn ya yall gonna gotta wanna kinda sorta""".split()
+)
+#: British "-ise" spellings, for comparing with the course's "-ize" ones.
+_AMERICAN_RE = re.compile(r"is(?=e|es|ed|ing|ation|ations|er|ers)$")
+#: A word shorter than this is never taken for an unfamiliar topic word.
+MIN_UNFAMILIAR_CHARS = 3
 #: Words shorter than this are never corrected: too many course words are one edit away.
 MIN_TYPO_CHARS = 5
 #: Words at least this long may be two edits away from their course word; shorter ones one.
@@ -103,10 +113,17 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
 class Speller:
     """Reads a question in the course's spelling (see the module docstring)."""
 
-    def __init__(self, texts: Iterable[str], is_common_word: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        texts: Iterable[str],
+        is_common_word: Callable[[str], bool],
+        stem: Callable[[str], str] = lambda word: word,
+    ) -> None:
         self._count: Counter[str] = Counter(
             w.lower() for text in texts for w in _WORD_RE.findall(text)
         )
+        self._stem = stem
+        self._stems = frozenset(stem(word) for word in self._count)
         self._is_common_word = is_common_word
         self._index: dict[str, set[str]] = {}
         for word in self._count:
@@ -135,6 +152,33 @@ class Speller:
                 rank = (distance, -self._count[candidate], candidate)
                 best = rank if best is None or rank < best else best
         return best[2] if best else None
+
+    def unfamiliar(self, text: str, filler: frozenset[str] = frozenset()) -> tuple[str, ...]:
+        """The words of ``text`` (read in the course's spelling) that look like unknown jargon.
+
+        Words the course never uses (in any form with the same stem) that are not whole words of
+        the embedding model's vocabulary either: "pooling", "xgboost", "dropout", "sourdough".
+        Everyday words ("cooking", "trash") are whole words of that vocabulary; typos of course
+        words were corrected by :meth:`normalise` first. A question built around such a word is
+        most likely about something the course does not teach.
+        """
+        found: list[str] = []
+        for match in _WORD_RE.finditer(text):
+            word = match.group(0).lower().replace("'", "")
+            if (
+                len(word) < MIN_UNFAMILIAR_CHARS
+                or word in filler
+                or word in CHAT_WORDS
+                or word in self._count
+                or self._stem(word) in self._stems
+                or self._stem(_AMERICAN_RE.sub("iz", word)) in self._stems  # customise
+                or (word.endswith("s") and word[:-1] in self._count)  # "gpt's": gpts
+                or self._is_common_word(word)
+                or (word.endswith("s") and self._is_common_word(word[:-1]))
+            ):
+                continue
+            found.append(word)
+        return tuple(dict.fromkeys(found))
 
     def normalise(self, text: str) -> str:
         """``text`` with short forms spelt out and typos of course words corrected."""
