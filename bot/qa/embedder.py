@@ -147,6 +147,7 @@ class Embedder:
         config: Mapping[str, Any],
         model_dir: Path,
         backend: Backend = "auto",
+        threads: int = 1,
     ) -> None:
         self.model_dir = model_dir
         self._tokenizer = tokenizer
@@ -154,7 +155,7 @@ class Embedder:
         self._counting_tokenizer = Tokenizer.from_str(tokenizer.to_str())
         self._counting_tokenizer.no_truncation()
         self._counting_tokenizer.no_padding()
-        self._model = _forward_pass(tensors, config, backend)
+        self._model = _forward_pass(tensors, config, backend, threads)
         #: The forward pass in use: "onnx" or "numpy".
         self.backend: Literal["onnx", "numpy"] = (
             "onnx" if isinstance(self._model, OnnxBert) else "numpy"
@@ -176,12 +177,14 @@ class Embedder:
         *,
         expected_sha256: str = MODEL_SHA256,
         backend: Backend = "auto",
+        threads: int = 1,
     ) -> Embedder:
         """Load the model from ``model_dir`` (default: the installed package), checking its hash.
 
         ``backend`` chooses the forward pass: "auto" (ONNX Runtime, or NumPy when it cannot be
         used, with a warning in the log), or "onnx" / "numpy" to insist on one (tests and
-        benchmarks compare them).
+        benchmarks compare them). ``threads`` is ONNX Runtime's thread count (keep 1, see
+        :meth:`OnnxBert.load <bot.qa.onnx_bert.OnnxBert.load>`; a benchmark compares).
 
         Raises :class:`ModelUnavailableError` when a file is missing, the weights' sha256 is not
         ``expected_sha256``, or ``backend="onnx"`` cannot be used.
@@ -212,7 +215,7 @@ class Embedder:
         # pads each batch to its longest text. Without these two calls long texts differ.
         tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        return cls(tokenizer, tensors, config, folder.resolve(), backend)
+        return cls(tokenizer, tensors, config, folder.resolve(), backend, threads)
 
     _shared: dict[Path, Embedder] = {}  # noqa: RUF012 - a process-wide registry on purpose
     _shared_lock = threading.Lock()
@@ -325,13 +328,13 @@ class _ForwardPass(Protocol):
 
 
 def _forward_pass(
-    tensors: Mapping[str, np.ndarray], config: Mapping[str, Any], backend: Backend
+    tensors: Mapping[str, np.ndarray], config: Mapping[str, Any], backend: Backend, threads: int
 ) -> _ForwardPass:
     """The ONNX Runtime forward pass when ``backend`` allows and it loads, else NumPy's."""
     if backend == "numpy":
         return _NumpyBert(tensors, config)
     try:
-        return OnnxBert.load(tensors, config)
+        return OnnxBert.load(tensors, config, threads=threads)
     except (ImportError, OnnxBackendError) as exc:
         if backend == "onnx":
             raise ModelUnavailableError(

@@ -25,10 +25,7 @@ REFERENCE = Path(__file__).resolve().parent.parent / "data" / "reference_vectors
 @pytest.fixture(scope="module", params=["onnx", "numpy"])
 def embedder(request: pytest.FixtureRequest) -> Embedder:
     """Each backend: the process-wide embedder (ONNX Runtime) and a NumPy one."""
-    if request.param == "onnx":
-        embedder = Embedder.shared()
-    else:
-        embedder = Embedder.load(backend="numpy")
+    embedder = Embedder.shared() if request.param == "onnx" else Embedder.load(backend="numpy")
     assert embedder.backend == request.param
     return embedder
 

@@ -62,7 +62,7 @@ def test_a_graph_built_for_other_dimensions_is_refused() -> None:
     tensors = load_file(str(default_model_dir() / "model.safetensors"))
     # Same tensors, another LayerNorm epsilon: ONNX Runtime would run it, the check refuses it.
     other_eps = _config() | {"layer_norm_eps": 1e-5}
-    with pytest.raises(OnnxBackendError, match="dev/make_onnx_graph.py"):
+    with pytest.raises(OnnxBackendError, match=r"dev/make_onnx_graph\.py"):
         OnnxBert.load(tensors, _config(), graph=build_graph(other_eps))
     # Fewer layers than the weights: ONNX Runtime itself refuses it.
     fewer_layers = _config() | {"num_hidden_layers": 4}
