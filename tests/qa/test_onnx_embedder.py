@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,17 +56,18 @@ def test_onnx_vectors_match_numpy(numpy_embedder: Embedder) -> None:
     assert float(alone @ reference[0]) > 0.99999
 
 
-def test_a_graph_built_for_other_dimensions_is_refused() -> None:
-    """A graph made for another config is not run with these weights: a clear error instead."""
+def test_a_graph_that_does_not_fit_is_refused() -> None:
+    """A graph made for another config, or no graph, is not run: a clear error instead."""
     tensors = load_file(str(default_model_dir() / "model.safetensors"))
     # Same tensors, another LayerNorm epsilon: ONNX Runtime would run it, the check refuses it.
     other_eps = _config() | {"layer_norm_eps": 1e-5}
     with pytest.raises(OnnxBackendError, match=r"dev/make_onnx_graph\.py"):
         OnnxBert.load(tensors, _config(), graph=build_graph(other_eps))
-    # Fewer layers than the weights: ONNX Runtime itself refuses it.
+    # Fewer layers than the weights, or not a graph at all: ONNX Runtime itself refuses it.
     fewer_layers = _config() | {"num_hidden_layers": 4}
-    with pytest.raises(OnnxBackendError, match="cannot load the graph"):
-        OnnxBert.load(tensors, _config(), graph=build_graph(fewer_layers))
+    for graph in (build_graph(fewer_layers), b"not an ONNX model"):
+        with pytest.raises(OnnxBackendError, match="cannot load the graph"):
+            OnnxBert.load(tensors, _config(), graph=graph)
 
 
 def test_without_onnxruntime_the_embedder_falls_back_to_numpy(
@@ -82,10 +82,3 @@ def test_without_onnxruntime_the_embedder_falls_back_to_numpy(
     np.testing.assert_array_equal(fallback.embed(TEXTS[:2]), numpy_embedder.embed(TEXTS[:2]))
     with pytest.raises(ModelUnavailableError, match="ONNX Runtime"):
         Embedder.load(backend="onnx")
-
-
-def test_a_missing_graph_file_falls_back_to_numpy(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr("bot.qa.onnx_bert.GRAPH_PATH", tmp_path / "absent.onnx")
-    assert Embedder.load().backend == "numpy"
