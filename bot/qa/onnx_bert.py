@@ -21,8 +21,10 @@ Inputs ``input_ids`` and ``attention_mask`` are int64 ``(batch, length)``; the o
 softmax (no attention weight) and are left out of the mean, so a batch padded to its longest
 text gives the same vectors as each text alone. Only standard operators are used (opset 17, the
 first with LayerNormalization); ONNX Runtime's optimiser fuses the GELU and the bias additions
-itself, and pre-packs the weight matrices (half the time of a query; measured here, turning
-pre-packing off made a query 13.4 ms instead of 7.7 ms).
+itself, and pre-packs the weight matrices (in a trial here, turning pre-packing off made a
+query 13.4 ms instead of 7.7 ms). A query streams all 90 MB of weights from memory, which is
+most of its time: graph tweaks beyond this gain little; smaller weights (int8) would change
+the vectors and so the rankings.
 """
 
 from __future__ import annotations
@@ -298,9 +300,11 @@ class OnnxBert:
         """A session of ``graph`` (default: the shipped :data:`GRAPH_PATH`) with ``tensors``.
 
         ``threads`` is ONNX Runtime's intra-op thread count. One is the right number on our
-        2-core machine, where one query runs at a time next to the bot and a database: measured
-        in one process, a query took 7.7 ms (p50) on one thread and 17.6 ms on two, whose
-        threads spin against everything else (the same reason NumPy's BLAS is kept to one).
+        2-core machine, where one query runs at a time next to the bot and a database. Measured
+        with ``bench/embed_query.py`` (238 questions x 5, machine load ~2): one thread 9.4 / 12.6
+        ms (p50 / p95); two threads 7.6 / 23.9 ms, while the second thread spins between
+        queries on the other core, doubling the CPU time of the rest of the process (the same
+        reason NumPy's BLAS is kept to one thread).
 
         Raises :class:`ImportError` without ``onnxruntime``, and :class:`OnnxBackendError` when
         the graph is missing, was built for other dimensions, or the runtime refuses it.
