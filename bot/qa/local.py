@@ -70,6 +70,9 @@ ANSWER_TYPE_PASSAGES = 3
 #: that name X, and most of all those that define it ("X is...", "called X", "X (...)").
 DEFINITION_MENTION_WEIGHT = 0.05
 DEFINITION_WEIGHT = 0.2
+#: A sentence sharing this share of its content words (or the other's, if fewer) with one
+#: already quoted repeats it, and is left out (a quiz explanation often restates its passage).
+REPEAT_SHARE = 0.7
 #: Fragments this short are quoted only beside their neighbours, never chosen for themselves.
 MIN_WORDS = 4
 #: How many lessons a decline names.
@@ -170,6 +173,12 @@ def answer_locally(question: str, hits: list[Hit]) -> LocalAnswer:
         explanation = ""
     budget = MAX_CHARS - len(explanation)
     chosen = _choose_sentences(text, quoted, budget) if budget > 0 else []
+    if explanation and _repeats(
+        content_words(explanation), [content_words(q.sentence.text) for q in chosen]
+    ):
+        # The lesson says it too: quote the lesson's own words, with the room that frees.
+        explanation = ""
+        chosen = _choose_sentences(text, quoted)
     if not chosen and not explanation:
         return _decline(hits, _NOT_COVERED)
     return _compose(chosen, explanation, quoted[0].passage)
@@ -201,6 +210,9 @@ class _Quote:
 def _quoted_hits(question: str, hits: list[Hit]) -> list[Hit]:
     """The hits to quote from: the best ones, or a close runner-up that holds what is asked.
 
+    The best hits are the best one, the next one when about as close, and the other parts of the
+    best one's snippet among ``hits``.
+
     When the question asks for a name, a year or a number that the best hits do not hold and a
     close runner-up does ("who invented X": the passage that says who, not the one that best
     describes X), that runner-up alone.
@@ -209,6 +221,12 @@ def _quoted_hits(question: str, hits: list[Hit]) -> list[Hit]:
     best = [
         hit for rank, hit in enumerate(hits[:PASSAGES_QUOTED])
         if rank == 0 or hit.cosine >= hits[0].cosine - SECOND_PASSAGE_COSINE_SLACK
+    ]
+    # A long snippet split into parts for the model is still one text: the other parts of the
+    # best passage's snippet found among the hits may be quoted with it.
+    best += [
+        hit for hit in hits[1:]
+        if hit.passage.snippet_id == hits[0].passage.snippet_id and hit not in best
     ]
     asked = content_words(question)
     if not wanted or any(_holds(hit, wanted, asked) for hit in best):
@@ -249,7 +267,19 @@ _ANAPHORA = frozenset(
 )
 
 
+def _repeats(words: frozenset[str], said: list[frozenset[str]]) -> bool:
+    """Whether a sentence of ``words`` mostly repeats one already quoted (``said``)."""
+    return any(
+        len(words & other) >= REPEAT_SHARE * min(len(words), len(other))
+        for other in said if words and other
+    )
+
+
 def _choose_sentences(question: str, hits: list[Hit], budget: int = MAX_CHARS) -> list[_Quote]:
+    """The sentences to quote for ``question`` from ``hits``, within ``budget`` characters.
+
+    A sentence that mostly repeats one already chosen is left out.
+    """
     candidates = [
         _Quote(hit.passage, rank, position, sentence)
         for rank, hit in enumerate(hits)
@@ -291,15 +321,30 @@ def _choose_sentences(question: str, hits: list[Hit], budget: int = MAX_CHARS) -
     if lead is not None:
         ranked.remove(lead)
         ranked.insert(0, lead)
+    said: list[frozenset[str]] = []
     for i in ranked:
         if len(chosen) >= MAX_SENTENCES:
             break
+        words = content_words(candidates[i].sentence.text)
+        if i not in chosen and _repeats(words, said):
+            continue
         group = _with_context(candidates, i, budget)
         if group and (not chosen or size(chosen | group) <= budget):
             chosen |= group
+            said.extend(content_words(candidates[j].sentence.text) for j in group)
         if size(chosen) >= budget:
             break
-    return [candidates[i] for i in sorted(chosen, key=lambda i: (candidates[i].rank, i))]
+    # Source by source (the best first; the parts of one snippet together, in course order),
+    # and in the course's order inside each.
+    first_rank: dict[str, int] = {}
+    for c in candidates:
+        first_rank.setdefault(c.passage.snippet_id, c.rank)
+
+    def order(i: int) -> tuple[int, str, int]:
+        c = candidates[i]
+        return first_rank[c.passage.snippet_id], c.passage.id, c.position
+
+    return [candidates[i] for i in sorted(chosen, key=order)]
 
 
 # Answer types: what a question asks for, and what a sentence must hold to give it. A "how many"
@@ -413,11 +458,15 @@ def _compose(
         citations.append(explained)
         groups.append([explanation])
     for quote in quotes:
-        if quote.passage not in citations:
+        # The parts of one long snippet are one source: one group, one citation.
+        snippets = [p.snippet_id for p in citations]
+        if quote.passage.snippet_id not in snippets:
             citations.append(quote.passage)
             groups.append([])
+            snippets.append(quote.passage.snippet_id)
+        lines = groups[snippets.index(quote.passage.snippet_id)]
+        if previous is not None and previous.passage != quote.passage:
             previous = None
-        lines = groups[-1]
         sentence = quote.sentence
         if sentence.item:
             lines.append(f"- {sentence.text}")
