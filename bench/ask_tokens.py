@@ -91,6 +91,7 @@ async def run(args: argparse.Namespace) -> int:
     from bot.services.tutor import (
         CACHE_READ_WEIGHT,
         CACHE_WRITE_WEIGHT,
+        HISTORY_ANSWER_CHARS,
         AskRequest,
         TutorService,
     )
@@ -127,7 +128,7 @@ async def run(args: argparse.Namespace) -> int:
                                     rate_limit=False)
                 single = [parts_of(r.body) for r in fake.requests]
                 # A thread's third question carries the two before it (the most we send),
-                # here with answers longer than the 1,000 characters kept of each: the worst case.
+                # here with answers longer than the HISTORY_ANSWER_CHARS kept of each: the worst case.
                 fake.default = Reply(parts=["A long answer that goes on and on. " * 40])
                 longest = sorted(questions, key=lambda q: len(q["question"]))[-3:]
                 for q in longest:
@@ -151,7 +152,8 @@ async def run(args: argparse.Namespace) -> int:
     for part in ("system", "passages", "question"):
         values = [p[part] for p in single]
         print(f"  {part}: mean {statistics.mean(values):.0f}, max {max(values)}")
-    print(f"  follow-up in a thread (2 earlier turns, answers cut to 1,000 characters): "
+    print(f"  follow-up in a thread (2 earlier turns, answers cut to "
+          f"{HISTORY_ANSWER_CHARS:,} characters, one passage fewer): "
           f"{threaded['total']} (history {threaded['history']})")
     met = not over and threaded["total"] <= args.target
     print(f"  target <= {args.target}: {'met' if met else 'NOT met'}"

@@ -74,9 +74,12 @@ UNCITED_LABEL = "⚠️ *Not from the course: this answer cites no course passag
 #: cost about a tenth of an input token, cache writes (5-minute cache) about 1.25 times.
 CACHE_READ_WEIGHT = 0.1
 CACHE_WRITE_WEIGHT = 1.25
-#: Earlier turns of a thread sent with a follow-up question (each answer cut to this length).
+#: Earlier turns of a thread sent with a follow-up question (each answer cut to this length),
+#: and one passage fewer than for a first question: the turns carry the topic. Together they
+#: keep the longest follow-up under 3,000 input tokens (bench/ask_tokens.py).
 HISTORY_TURNS = 2
-HISTORY_ANSWER_CHARS = 1000
+HISTORY_ANSWER_CHARS = 700
+FOLLOW_UP_FEWER_PASSAGES = 1
 #: Time kept back from the deadline for the local answer and for showing it.
 _FALLBACK_RESERVE_S = 0.5
 _REDACTED = "[redacted]"
@@ -499,9 +502,10 @@ class TutorService:
                     reason = FallbackReason.BUDGET
                 else:
                     reserve = min(_FALLBACK_RESERVE_S, self.settings.timeout_s * 0.1)
+                    sent = hits[: max(1, len(hits) - FOLLOW_UP_FEWER_PASSAGES)] if history else hits
                     llm_request = build_request(
                         question=question,
-                        passages=[hit.passage for hit in hits],
+                        passages=[hit.passage for hit in sent],
                         history=history,
                         model=self.settings.model,
                         max_tokens=self.settings.max_tokens,

@@ -298,7 +298,12 @@ async def test_a_thread_continues_its_conversation(
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert QUESTION in messages[0]["content"]
     # The earlier offline answer is sent without its label.
-    assert messages[1]["content"] == first.text.removeprefix(OFFLINE_LABEL).strip()[:1000]
+    assert messages[1]["content"] == first.text.removeprefix(OFFLINE_LABEL).strip()[:700]
+    # A follow-up carries one passage fewer than a first question: the turns carry the topic.
+    first_passages = [b for b in fake_api.requests[0].body["messages"][-1]["content"]
+                      if b["type"] == "search_result"]
+    follow_up = [b for b in messages[-1]["content"] if b["type"] == "search_result"]
+    assert len(follow_up) == len(first_passages) - 1
     assert len(fake_api.requests[2].body["messages"]) == 1
     async with db.sessions() as session:
         turns = await history_for_thread(session, 5)
