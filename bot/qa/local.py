@@ -75,6 +75,9 @@ DEFINITION_WEIGHT = 0.2
 REPEAT_SHARE = 0.7
 #: Fragments this short are quoted only beside their neighbours, never chosen for themselves.
 MIN_WORDS = 4
+#: A question the course asks itself ("Why not just use whole words?") is quoted with this
+#: many of the sentences after it in its paragraph (the answer), as many as fit.
+ANSWERING_SENTENCES = 2
 #: How many lessons a decline names.
 LESSONS_NAMED = 2
 
@@ -418,6 +421,20 @@ def _with_context(candidates: list[_Quote], i: int, budget: int = MAX_CHARS) -> 
     )
     if first_word in _ANAPHORA and before and before.sentence.block == quote.sentence.block:
         group.add(i - 1)
+    if quote.sentence.text.endswith("?"):
+        # The course asks a question ("Why not just use whole words?") to answer it next: the
+        # question comes with the sentences that answer it, in its paragraph.
+        used = len(quote.sentence.text) + 1
+        for j in range(i + 1, i + 1 + ANSWERING_SENTENCES):
+            q = neighbour(j)
+            if q is None or q.sentence.block != quote.sentence.block:
+                break
+            if j > i + 1 and used + len(q.sentence.text) + 1 > budget:
+                break
+            group.add(j)
+            used += len(q.sentence.text) + 1
+        if len(group) == 1:
+            return set()  # a question without its answer is not worth quoting
     if quote.sentence.item:  # an item quoted alone lacks what its list is about
         j = i - 1
         while (q := neighbour(j)) is not None and q.sentence.item:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.content.model import Course, Lesson, Snippet
-from bot.qa.local import answer_locally
+from bot.qa.local import _choose_sentences, answer_locally
 from bot.qa.retrieval import Hit, Passage, Retriever
 
 FILLER_PARAGRAPH = (
@@ -93,3 +93,25 @@ def test_sentences_that_repeat_each_other_are_quoted_once(tmp_path: Path) -> Non
     assert answer.supported
     assert answer.text.count("the way people would") == 1
     assert "earn high scores" in answer.text
+
+
+def test_a_question_the_lesson_asks_itself_comes_with_its_answer(tmp_path: Path) -> None:
+    text = (
+        "Tokenization breaks text into tokens, whole words or pieces of words. "
+        "Why not just use whole words? "
+        "Sub-words keep the vocabulary manageable while still covering rare words and typos. "
+        "Anything can be spelled out from smaller pieces.\n\n"
+        "Different models use different tokenizers. What about emoji?"
+    )
+    snippet = Snippet("t.split", "t", "Tokenization", text, 0)
+    retriever = Retriever.load(Course((Lesson("t", 1, "T", "T.", (), (snippet,), ()),)), tmp_path)
+    hits = [Hit(retriever.passages[0], 1.0, 0.7, 5.0)]
+    # Room for one sentence only: the question that matches best still brings its answer.
+    chosen = [q.sentence.text for q in _choose_sentences("why not just use whole words", hits, 40)]
+    assert chosen[:2] == [
+        "Why not just use whole words?",
+        "Sub-words keep the vocabulary manageable while still covering rare words and typos.",
+    ]
+    # A question with no answer after it in its paragraph is not quoted at all.
+    chosen = [q.sentence.text for q in _choose_sentences("what about emoji", hits, 40)]
+    assert chosen and "What about emoji?" not in chosen
