@@ -104,6 +104,9 @@ def test_a_question_around_unfamiliar_jargon_is_declined_unless_a_passage_is_clo
     assert hits[0].unfamiliar == ("dropout",)
     assert hits[0].bm25 > 0  # "parameters" matches: only the jargon says it is off-course
     assert not answer_locally(question, hits).supported
-    # The same question when a passage is very close to it is answered.
+    # The same question when a passage is very close to it is answered, and so is one that all
+    # but repeats one of the course's own questions (the odd word is the learner's own).
     close = [replace(hit, cosine=0.8) for hit in hits]
     assert answer_locally(question, close).supported
+    guided = [replace(hits[0], guide=0.7), *hits[1:]]
+    assert answer_locally(question, guided).supported
