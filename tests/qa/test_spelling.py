@@ -17,6 +17,7 @@ COURSE_TEXT = [
     "Models hallucinate: they state false things with confidence.",
     "A model has parameters, learned numbers, and a vocabulary of tokens.",
     "The difference between a tokenizer and an embedding.",
+    "A transformer is built from blocks.",
 ]
 #: Stands in for the embedding model's vocabulary of whole words.
 COMMON = {"cooking", "looking", "table", "cable", "layers", "model", "tokens"}
@@ -36,6 +37,7 @@ def speller() -> Speller:
         ("tokeniser or tokenizer", "tokenizer or tokenizer"),  # British spelling: one edit
         ("what are params and vocab", "what are parameters and vocabulary"),  # short forms
         ("the OG transformer", "the original transformer"),
+        ("wat is a transfomer", "what is a transformer"),  # a chat spelling and a typo
     ],
 )
 def test_typos_of_course_words_and_short_forms_are_read_in_the_course_spelling(

@@ -23,6 +23,9 @@ from collections.abc import Callable, Iterable
 
 #: Chat short forms learners use for course words, lower case; spelt out before ranking.
 SHORT_FORMS: dict[str, str] = {
+    "wat": "what",
+    "wht": "what",
+    "cuz": "because",
     "param": "parameter",
     "params": "parameters",
     "vocab": "vocabulary",
