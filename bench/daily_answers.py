@@ -35,7 +35,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench._scratch import PostgresUnreachableError, scratch_postgres  # noqa: E402
 from bot.app import Services  # noqa: E402
 from bot.content.loader import load_course  # noqa: E402
 from bot.db.engine import open_database  # noqa: E402
@@ -265,24 +265,15 @@ async def _main_async(args: argparse.Namespace) -> int:
                     result.ceiling_per_s = _sqlite_ceiling(Path(tmp) / "raw.sqlite3",
                                                            ceiling_n)
             else:
-                import asyncpg
-
-                name = f"tutorbot_bench_{uuid.uuid4().hex[:8]}"
                 try:
-                    admin = await asyncpg.connect(args.pg_url)
-                except (OSError, asyncpg.PostgresError) as exc:
-                    print(f"\n== postgres == skipped: cannot connect to {args.pg_url} ({exc})")
+                    async with scratch_postgres(args.pg_url) as url:
+                        result = await _run("postgres", url, learners, rounds, args.lessons,
+                                            **options)
+                        result.ceiling_per_s = await _pg_ceiling(url, ceiling_n)
+                except PostgresUnreachableError as exc:
+                    print(f"\n== postgres == skipped: {exc}")
                     ok = ok and not args.require_postgres
                     break
-                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-                base = args.pg_url.rsplit("/", 1)[0]
-                try:
-                    result = await _run("postgres", f"{base}/{name}", learners, rounds,
-                                        args.lessons, **options)
-                    result.ceiling_per_s = await _pg_ceiling(f"{base}/{name}", ceiling_n)
-                finally:
-                    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    await admin.close()
             ok = _report(result, args.quick or bool(spread)) and ok
             summary.append(result)
     if len(summary) > 1:

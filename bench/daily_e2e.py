@@ -40,16 +40,16 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script: make ``tests.fakediscord`` importable
+if str(ROOT) not in sys.path:  # run as a script: make ``tests`` and ``bench`` importable
     sys.path.insert(0, str(ROOT))
 
+from bench._scratch import PostgresUnreachableError, scratch_postgres  # noqa: E402
 from bot.content.loader import load_course  # noqa: E402
 from bot.db.base import utcnow  # noqa: E402
 from bot.db.engine import open_database  # noqa: E402
@@ -352,23 +352,14 @@ async def _main_async(args: argparse.Namespace) -> int:
                 with sqlite3.connect(f"{tmp}/bench.sqlite3") as conn:
                     conn.execute("PRAGMA quick_check")
         else:
-            import asyncpg
-
-            name = f"tutorbot_bench_{uuid.uuid4().hex[:8]}"
             try:
-                admin = await asyncpg.connect(args.pg_url)
-            except (OSError, asyncpg.PostgresError) as exc:
-                print(f"\n== postgres == skipped: cannot connect to {args.pg_url} ({exc})")
+                async with scratch_postgres(args.pg_url) as url:
+                    result = await _run("postgres", url, members, window, lessons, args.seed,
+                                        args.profile_bot)
+            except PostgresUnreachableError as exc:
+                print(f"\n== postgres == skipped: {exc}")
                 ok = ok and not args.require_postgres
                 continue
-            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-            base = args.pg_url.rsplit("/", 1)[0]
-            try:
-                result = await _run("postgres", f"{base}/{name}", members, window, lessons,
-                                    args.seed, args.profile_bot)
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
         ok = _report(result, args.quick) and ok
     return 0 if ok else 1
 

@@ -33,7 +33,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench._scratch import PostgresUnreachableError, scratch_postgres  # noqa: E402
 from bot.content.loader import load_course  # noqa: E402
 from bot.db.engine import open_database  # noqa: E402
 from bot.db.models import QuizAnswer  # noqa: E402
@@ -229,24 +229,15 @@ async def _main_async(args: argparse.Namespace) -> int:
                     result.baseline_per_s = _sqlite_baseline(Path(tmp) / "raw.sqlite3",
                                                              baseline_n)
             else:
-                import asyncpg
-
-                name = f"tutorbot_bench_{uuid.uuid4().hex[:8]}"
                 try:
-                    admin = await asyncpg.connect(args.pg_url)
-                except (OSError, asyncpg.PostgresError) as exc:
-                    print(f"\n== postgres == skipped: cannot connect to {args.pg_url} ({exc})")
+                    async with scratch_postgres(args.pg_url) as url:
+                        result = await _run("postgres", path, url, answers, min_seconds,
+                                            args.workers, args.lessons)
+                        result.baseline_per_s = await _pg_baseline(url, baseline_n)
+                except PostgresUnreachableError as exc:
+                    print(f"\n== postgres == skipped: {exc}")
                     ok = ok and not args.require_postgres
                     break
-                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-                base = args.pg_url.rsplit("/", 1)[0]
-                try:
-                    result = await _run("postgres", path, f"{base}/{name}", answers, min_seconds,
-                                        args.workers, args.lessons)
-                    result.baseline_per_s = await _pg_baseline(f"{base}/{name}", baseline_n)
-                finally:
-                    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    await admin.close()
             ok = _report(result, args.quick) and ok
     return 0 if ok else 1
 
