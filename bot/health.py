@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, text
 
 from bot.db.models.app_state import HEARTBEAT_KEY_PREFIX, KEY_MAX_CHARS, AppState
+from bot.lifecycle import raise_if_cancelled
 
 if TYPE_CHECKING:
     from bot.db.engine import Database
@@ -202,12 +203,14 @@ class DatabaseHealthWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                raise_if_cancelled()  # a cancellation the database driver turned into an error
                 if not self.observer.database_failed(exc) and not self._failing:
                     log.warning("could not write the heartbeat to the database: %s", exc)
                 self._failing = True
             else:
                 self._failing = False
             await asyncio.sleep(self.interval_s)
+            raise_if_cancelled()
 
     async def _startup_check(self) -> None:
         from bot.db.backup import BackupError, check, sqlite_file

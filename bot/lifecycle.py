@@ -16,13 +16,35 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from bot.errors import TutorError
 
 log = logging.getLogger(__name__)
+
+
+def raise_if_cancelled() -> None:
+    """Re-raise a cancellation of the current task that something on the way swallowed.
+
+    A worker's loop must end when its task is cancelled, but a cancellation can be lost before it
+    reaches the loop: a database driver may turn it into an ordinary error (caught by the loop's
+    ``except Exception``), and ``asyncio.wait_for`` on Python 3.11 can drop one that arrives as its
+    timeout fires. The task's pending cancel requests (``Task.cancelling()``) still say it was
+    asked to stop, so a loop that calls this after each step never outlives its cancellation (a
+    test's event loop closing, a shutdown that gave up on ``stop()``).
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+async def pause(stopping: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less if ``stopping`` is set; a cancellation always gets through."""
+    with suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+    raise_if_cancelled()
 
 
 @runtime_checkable

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.jobs.leader import Leadership
+from bot.lifecycle import pause, raise_if_cancelled
 
 if TYPE_CHECKING:
     from bot.observe import Observer
@@ -190,7 +191,7 @@ class JobRunner:
         """Stop the scheduler, drain the features' work and give up leadership."""
         self._stopping.set()
         task, self._task = self._task, None
-        if task is not None:
+        if task is not None and not task.done():  # done: it was cancelled, nothing to wait for
             await task
         await self._step_down()
         await self.leadership.release()
@@ -205,12 +206,12 @@ class JobRunner:
                     log.warning("job leadership lost; stepping down")
                     await self._step_down()
             except Exception:
+                raise_if_cancelled()  # a cancellation the database driver turned into an error
                 log.exception("job runner: leadership check failed; stepping down")
                 await self._step_down()
                 with contextlib.suppress(Exception):
                     await self.leadership.release()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.check_seconds)
+            await pause(self._stopping, self.check_seconds)
 
     async def _take_lead(self) -> None:
         log.info("this process now runs the scheduled jobs (%s)", self.leadership.description)

@@ -25,7 +25,6 @@ them for the reload summary. This module never imports ``discord``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from bot.db.models.daily import DailyPost
 from bot.db.models.feedback import Feedback
 from bot.db.models.lessons import LessonProgress, SnippetView
 from bot.db.models.quiz import QuizAnswer
+from bot.lifecycle import pause, raise_if_cancelled
 from bot.services.app_state import AppStateService
 
 log = logging.getLogger(__name__)
@@ -402,13 +402,13 @@ class ReloadWatcher:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
+            await pause(self._stopping, self.poll_seconds)
             if self._stopping.is_set():
                 return
             try:
                 await self.service.follow()
             except Exception:
+                raise_if_cancelled()  # a cancellation the database driver turned into an error
                 log.exception("could not check for a course reload; trying again later")
 
 
