@@ -29,6 +29,7 @@ from bot.qa.retrieval.fusion import (
     dense_scores,
     fuse,
     rrf,
+    with_guides,
 )
 from bot.qa.retrieval.guides import (
     GUIDE_MIN_COSINE,
@@ -217,7 +218,7 @@ class Retriever:
         elif mode == "dense":
             score = self._dense(cosine, vector)
         else:
-            score = fuse(self._dense(cosine, vector), bm25)
+            score = fuse(with_guides(self._dense(cosine, vector), guide), bm25)
             terms = self._vocabulary.term_scores(query, rare)
             score += rrf(RRF_TERM_WEIGHT, terms, positive_only=True)
             gated = np.where(guide >= GUIDE_MIN_COSINE, guide, 0.0)
