@@ -28,6 +28,7 @@ import random
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -44,7 +45,7 @@ from bot.db.engine import open_database  # noqa: E402
 from bot.db.models import ReviewCard, ReviewLog  # noqa: E402
 from bot.services.learners import LearnerService  # noqa: E402
 from bot.services.memory import MemoryModel  # noqa: E402
-from bot.services.quiz import QuizService  # noqa: E402
+from bot.services.quiz import QuestionView, QuizService  # noqa: E402
 from bot.services.review import ReviewService  # noqa: E402
 
 LEARNER = 1
@@ -104,6 +105,35 @@ async def simulate(days: int, new_per_day: int, new_days: int, new_right: float,
     out: list[Day] = []
     with tempfile.TemporaryDirectory() as tmp:
         db = await open_database(f"sqlite+aiosqlite:///{tmp}/month.sqlite3")
+
+        async def recalled(view: QuestionView) -> bool:
+            """A review: recalled with the probability FSRS predicts for the card now."""
+            async with db.sessions() as session:
+                card = await session.get(ReviewCard, (LEARNER, view.question.id))
+            assert card is not None
+            return rng.random() < memory.retrievability(card.stability, card.last_review,
+                                                         clock())
+
+        async def first_time(view: QuestionView) -> bool:
+            """A new question: right with the fixed share ``new_right``."""
+            return rng.random() < new_right
+
+        async def answer_all(
+            view: QuestionView | None, decide: Callable[[QuestionView], Awaitable[bool]]
+        ) -> tuple[int, int]:
+            """Answer every question of the attempt from ``view`` on: (right, wrong)."""
+            right = wrong = 0
+            while view is not None:
+                ok = await decide(view)
+                async with db.sessions.begin() as session:
+                    result = await quiz.record_answer(
+                        session, view.attempt_id, LEARNER, view.question.id,
+                        **_answer(view.question, ok),  # type: ignore[arg-type]
+                    )
+                right, wrong = right + ok, wrong + (not ok)
+                view = result.next_question
+            return right, wrong
+
         try:
             async with db.sessions.begin() as session:
                 await LearnerService().ensure(session, LEARNER, "Ada")
@@ -119,43 +149,16 @@ async def simulate(days: int, new_per_day: int, new_days: int, new_right: float,
                                                    rng=rng)
                     if start.question is None:
                         break
-                    view = start.question
-                    while view is not None:
-                        async with db.sessions() as session:
-                            card = await session.get(ReviewCard, (LEARNER, view.question.id))
-                        assert card is not None
-                        chance = memory.retrievability(card.stability, card.last_review,
-                                                       clock())
-                        right = rng.random() < chance
-                        async with db.sessions.begin() as session:
-                            result = await quiz.record_answer(
-                                session, view.attempt_id, LEARNER, view.question.id,
-                                **_answer(view.question, right),  # type: ignore[arg-type]
-                            )
-                        if right:
-                            today.review_right += 1
-                        else:
-                            today.review_wrong += 1
-                        view = result.next_question
+                    right, wrong = await answer_all(start.question, recalled)
+                    today.review_right += right
+                    today.review_wrong += wrong
                 # Evening: new questions, on the first days.
                 if number < new_days:
                     clock.at(on, 20, 30)
                     async with db.sessions.begin() as session:
                         view = await review.start_new(session, LEARNER, guild_id=None,
                                                       count=new_per_day, rng=rng)
-                    current = view
-                    while current is not None:
-                        right = rng.random() < new_right
-                        async with db.sessions.begin() as session:
-                            result = await quiz.record_answer(
-                                session, current.attempt_id, LEARNER, current.question.id,
-                                **_answer(current.question, right),  # type: ignore[arg-type]
-                            )
-                        if right:
-                            today.new_right += 1
-                        else:
-                            today.new_wrong += 1
-                        current = result.next_question
+                    today.new_right, today.new_wrong = await answer_all(view, first_time)
                 clock.at(on, 23, 59)
                 async with db.sessions() as session:
                     cards = list(await session.scalars(
